@@ -1,0 +1,422 @@
+//! Capture reading: pcap and pcapng (optionally gzip- or zstd-compressed), from a file, from
+//! memory or from a stream such as stdin, as one sequence of [`Frame`]s.
+//!
+//! Regular files are memory-mapped (measured faster than buffered reads from page cache, see
+//! `docs/benchmarks.md`); compressed files and stdin are streamed through a buffer that grows only
+//! to the largest record. Damage never aborts a read: a truncated or impossible record ends the
+//! capture with a [`Warning`] that names the byte offset, and every frame before it is delivered.
+
+mod pcap;
+mod pcapng;
+mod source;
+mod sniff;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+pub use sniff::{Compression, Format};
+
+use crate::error::{display_name, CaptureError, Warning, WarningKind};
+use crate::time::Timestamp;
+use sniff::{hex_prefix, sniff, Sniffed, SNIFF_LEN};
+use source::{Bytes, Source};
+
+/// Limits that keep a hostile capture from costing unbounded memory.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    /// Largest record or pcapng block accepted, in bytes. Larger ones end the read with a
+    /// warning. Default 64 MiB (Wireshark's largest snapshot length is 256 KiB; pcapng blocks
+    /// with big options are rarely over a few MiB).
+    pub max_record: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_record: 64 << 20,
+        }
+    }
+}
+
+/// One captured frame, borrowed from the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// When it was captured.
+    pub ts: Timestamp,
+    /// The link type of its interface (`LINKTYPE_*` number).
+    pub link_type: u16,
+    /// pcapng interface id (0 for pcap).
+    pub interface: u32,
+    /// Length on the wire, as the record states it.
+    pub orig_len: u32,
+    /// The captured bytes (may be shorter than `orig_len`: snapshot length).
+    pub data: &'a [u8],
+    /// Byte offset of the record in the (decompressed) capture stream.
+    pub offset: u64,
+    /// Number of the frame in the capture, from 1 (as Wireshark numbers them).
+    pub number: u64,
+}
+
+/// Counters kept while reading.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Frames delivered.
+    pub frames: u64,
+    /// Sum of captured lengths.
+    pub captured_bytes: u64,
+    /// Sum of original (wire) lengths.
+    pub wire_bytes: u64,
+    /// Frames whose captured length is below the original length (snapshot length).
+    pub snapped_frames: u64,
+    /// Frames per link type.
+    pub link_types: BTreeMap<u16, u64>,
+    /// Bytes of capture stream consumed (decompressed bytes for compressed input).
+    pub stream_bytes: u64,
+}
+
+/// Reads the frames of one capture.
+pub struct CaptureReader {
+    name: String,
+    src: Source,
+    format: Format,
+    compression: Compression,
+    limits: ReadLimits,
+    state: State,
+    warnings: Vec<Warning>,
+    stats: ReadStats,
+    /// Bytes of the frame handed out last, consumed on the next call.
+    pending: usize,
+    done: bool,
+}
+
+enum State {
+    Pcap(pcap::PcapState),
+    Pcapng(pcapng::PcapngState),
+}
+
+/// Where the next frame lies in the window, found before it is borrowed.
+pub(crate) struct Located {
+    /// Total bytes of the record or block.
+    pub(crate) record_len: usize,
+    /// Start of the packet bytes within the record.
+    pub(crate) data_start: usize,
+    /// Captured length.
+    pub(crate) caplen: usize,
+    pub(crate) orig_len: u32,
+    pub(crate) ts: Timestamp,
+    pub(crate) link_type: u16,
+    pub(crate) interface: u32,
+}
+
+/// What a format-specific step found.
+pub(crate) enum Step {
+    /// A frame at the window's start.
+    Frame(Located),
+    /// A record that carries no frame (pcapng metadata); skip this many bytes.
+    Skip(usize),
+    /// Nothing more can be read; the warning, if any, says why.
+    End(Option<(WarningKind, String)>),
+}
+
+impl CaptureReader {
+    /// Opens a capture file, or stdin when `path` is `-`.
+    pub fn open(path: impl AsRef<Path>) -> Result<CaptureReader, CaptureError> {
+        Self::open_with(path, ReadLimits::default())
+    }
+
+    /// Opens a capture file, or stdin when `path` is `-`, with explicit limits.
+    pub fn open_with(path: impl AsRef<Path>, limits: ReadLimits) -> Result<CaptureReader, CaptureError> {
+        let path = path.as_ref();
+        let name = display_name(path);
+        if path == Path::new("-") {
+            return Self::from_reader_with(name, io::stdin(), limits);
+        }
+        let mut file = File::open(path).map_err(|e| CaptureError::io(&name, e))?;
+        let meta = file.metadata().map_err(|e| CaptureError::io(&name, e))?;
+        if !meta.is_file() || meta.len() == 0 {
+            // FIFOs, devices and empty files: stream (an empty file is refused by sniffing).
+            return Self::from_reader_with(name, file, limits);
+        }
+        let mut head = [0u8; 4];
+        let n = read_up_to(&mut file, &mut head).map_err(|e| CaptureError::io(&name, e))?;
+        if matches!(sniff(&head[..n]), Sniffed::Compressed(_)) {
+            let file = File::open(path).map_err(|e| CaptureError::io(&name, e))?;
+            return Self::from_reader_with(name, file, limits);
+        }
+        // SAFETY: the map is read-only and private to this reader. If another process truncates
+        // the file while it is mapped, reads past the new end fault (SIGBUS); that is the accepted
+        // trade-off of every mmap-based reader, and captures being analysed are not being written.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| CaptureError::io(&name, e))?;
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Self::from_source(name, Source::Mapped { bytes: Bytes::Map(map), pos: 0 }, Compression::None, limits)
+    }
+
+    /// Reads a capture held in memory (tests, fuzzing, embedded use).
+    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<CaptureReader, CaptureError> {
+        let name = name.into();
+        match sniff(&bytes[..bytes.len().min(SNIFF_LEN)]) {
+            Sniffed::Compressed(_) => Self::from_reader_with(name, io::Cursor::new(bytes), ReadLimits::default()),
+            _ => Self::from_source(name, Source::Mapped { bytes: Bytes::Vec(bytes), pos: 0 }, Compression::None, ReadLimits::default()),
+        }
+    }
+
+    /// Reads a capture from any reader (stdin, a socket, a decompressor), streaming.
+    pub fn from_reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Result<CaptureReader, CaptureError> {
+        Self::from_reader_with(name.into(), reader, ReadLimits::default())
+    }
+
+    fn from_reader_with(name: String, mut reader: impl Read + Send + 'static, limits: ReadLimits) -> Result<CaptureReader, CaptureError> {
+        let mut head = vec![0u8; SNIFF_LEN];
+        let n = read_up_to(&mut reader, &mut head).map_err(|e| CaptureError::io(&name, e))?;
+        head.truncate(n);
+        let compression = match sniff(&head) {
+            Sniffed::Compressed(c) => c,
+            _ => {
+                return Self::from_source(name, Source::stream(head, Box::new(reader)), Compression::None, limits);
+            }
+        };
+        let raw = io::Cursor::new(head).chain(reader);
+        let inner: Box<dyn Read + Send> = match compression {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+            Compression::Zstd => Box::new(ZstdReader::new(raw)),
+            Compression::None => unreachable!("handled above"),
+        };
+        let mut inner = inner;
+        let mut head = vec![0u8; SNIFF_LEN];
+        let n = read_up_to(&mut inner, &mut head).map_err(|e| CaptureError::io(&name, e))?;
+        head.truncate(n);
+        if let Sniffed::Compressed(_) = sniff(&head) {
+            return Err(CaptureError::UnknownFormat {
+                file: name,
+                format: format!("{}-compressed data that is itself compressed", compression.name()),
+                magic: hex_prefix(&head),
+            });
+        }
+        Self::from_source(name, Source::stream(head, inner), compression, limits)
+    }
+
+    fn from_source(name: String, mut src: Source, compression: Compression, limits: ReadLimits) -> Result<CaptureReader, CaptureError> {
+        src.fill(SNIFF_LEN).map_err(|e| CaptureError::io(&name, e))?;
+        let head = &src.window()[..src.window().len().min(SNIFF_LEN)];
+        let format = match sniff(head) {
+            Sniffed::Capture(f) => f,
+            Sniffed::Compressed(c) => {
+                return Err(CaptureError::UnknownFormat {
+                    file: name,
+                    format: format!("{}-compressed data inside a stream that was not decompressed", c.name()),
+                    magic: hex_prefix(head),
+                })
+            }
+            Sniffed::Other(what) => {
+                let what = if compression == Compression::None { what } else { format!("{} inside {}", what, compression.name()) };
+                return Err(CaptureError::UnknownFormat { file: name, format: what, magic: hex_prefix(head) });
+            }
+        };
+        let state = match format {
+            Format::Pcap { .. } => State::Pcap(pcap::PcapState::read_header(&name, &mut src, format)?),
+            Format::Pcapng => State::Pcapng(pcapng::PcapngState::default()),
+        };
+        Ok(CaptureReader {
+            name,
+            src,
+            format,
+            compression,
+            limits,
+            state,
+            warnings: Vec::new(),
+            stats: ReadStats::default(),
+            pending: 0,
+            done: false,
+        })
+    }
+
+    /// The capture's name as used in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The container format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The compression around the container.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Warnings so far (truncation, malformed records), each with its byte offset.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &ReadStats {
+        &self.stats
+    }
+
+    /// The next frame, or `None` at the end of the capture (clean or not: see [`warnings`]).
+    ///
+    /// [`warnings`]: CaptureReader::warnings
+    pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        if self.pending > 0 {
+            self.src.consume(self.pending);
+            self.stats.stream_bytes += self.pending as u64;
+            self.pending = 0;
+        }
+        let loc = loop {
+            if self.done {
+                return None;
+            }
+            let step = match &mut self.state {
+                State::Pcap(st) => st.step(&mut self.src, &self.limits),
+                State::Pcapng(st) => st.step(&mut self.src, &self.limits),
+            };
+            match step {
+                Ok(Step::Frame(loc)) => break loc,
+                Ok(Step::Skip(n)) => {
+                    self.src.consume(n);
+                    self.stats.stream_bytes += n as u64;
+                }
+                Ok(Step::End(w)) => {
+                    if let Some((kind, message)) = w {
+                        self.warn(kind, message);
+                    }
+                    self.done = true;
+                }
+                Err(StepWarning { kind, message, skip }) => {
+                    self.warn(kind, message);
+                    match skip {
+                        Some(n) => {
+                            self.src.consume(n);
+                            self.stats.stream_bytes += n as u64;
+                        }
+                        None => self.done = true,
+                    }
+                }
+            }
+        };
+        self.pending = loc.record_len;
+        self.stats.frames += 1;
+        self.stats.captured_bytes += loc.caplen as u64;
+        self.stats.wire_bytes += u64::from(loc.orig_len.max(loc.caplen as u32));
+        if (loc.caplen as u64) < u64::from(loc.orig_len) {
+            self.stats.snapped_frames += 1;
+        }
+        *self.stats.link_types.entry(loc.link_type).or_insert(0) += 1;
+        let offset = self.src.offset();
+        let window = self.src.window();
+        let data = window
+            .get(loc.data_start..loc.data_start + loc.caplen)
+            .unwrap_or(&[]);
+        Some(Frame {
+            ts: loc.ts,
+            link_type: loc.link_type,
+            interface: loc.interface,
+            orig_len: loc.orig_len,
+            data,
+            offset,
+            number: self.stats.frames,
+        })
+    }
+
+    fn warn(&mut self, kind: WarningKind, message: String) {
+        // A hostile file could produce a warning per record: keep the first ones and a count.
+        const MAX_KEPT: usize = 100;
+        if self.warnings.len() < MAX_KEPT {
+            self.warnings.push(Warning {
+                file: self.name.clone(),
+                offset: self.src.offset(),
+                decompressed: self.compression != Compression::None,
+                kind,
+                message,
+            });
+        } else if self.warnings.len() == MAX_KEPT {
+            self.warnings.push(Warning {
+                file: self.name.clone(),
+                offset: self.src.offset(),
+                decompressed: self.compression != Compression::None,
+                kind,
+                message: "further warnings not kept".into(),
+            });
+        }
+    }
+}
+
+/// A problem found by a format step: reported, then either skipped over or terminal.
+pub(crate) struct StepWarning {
+    pub(crate) kind: WarningKind,
+    pub(crate) message: String,
+    /// Bytes to skip to carry on, or `None` to stop.
+    pub(crate) skip: Option<usize>,
+}
+
+impl From<io::Error> for StepWarning {
+    fn from(e: io::Error) -> Self {
+        StepWarning {
+            kind: WarningKind::ReadError,
+            message: format!("read failed: {e}"),
+            skip: None,
+        }
+    }
+}
+
+/// Makes sure `want` bytes are in the window; at end of input reports a truncated record.
+pub(crate) fn need(src: &mut Source, want: usize, what: &str) -> Result<bool, StepWarning> {
+    if src.fill(want)? {
+        return Ok(true);
+    }
+    let have = src.window().len();
+    if have == 0 {
+        return Ok(false);
+    }
+    Err(StepWarning {
+        kind: WarningKind::TruncatedRecord,
+        message: format!("capture ends inside a {what}: {want} bytes needed, {have} left"),
+        skip: None,
+    })
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Zstandard decompression as a plain `Read` (ruzstd's decoder reads the frame header eagerly,
+/// so construction is deferred to the first read, where an error can be reported as I/O).
+struct ZstdReader<R: Read> {
+    raw: Option<R>,
+    dec: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: Read> ZstdReader<R> {
+    fn new(raw: R) -> Self {
+        ZstdReader { raw: Some(raw), dec: None }
+    }
+}
+
+impl<R: Read> Read for ZstdReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(raw) = self.raw.take() {
+            let dec = ruzstd::decoding::StreamingDecoder::new(raw)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+            self.dec = Some(dec);
+        }
+        match &mut self.dec {
+            Some(d) => d.read(buf),
+            None => Ok(0),
+        }
+    }
+}

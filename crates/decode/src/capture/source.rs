@@ -1,0 +1,194 @@
+//! Byte sources: a memory-mapped file or a buffered stream (stdin, decompressors), both seen by
+//! the record parsers as one sliding window over the capture's bytes.
+
+use std::io::{self, Read};
+
+/// How many bytes a streaming source asks the reader for at a time.
+const READ_CHUNK: usize = 1 << 20;
+
+/// A window over the capture's bytes that record parsers consume from the front.
+///
+/// `window()` returns the bytes not yet consumed that are in memory now; `fill(n)` makes at least
+/// `n` bytes available unless the input ends first. A memory-mapped file has everything in memory
+/// from the start; a stream keeps one growing buffer and reads on demand, so that memory is bounded
+/// by the largest record, not by the capture.
+pub(crate) enum Source {
+    /// A whole file mapped into memory (or any in-memory bytes).
+    Mapped {
+        /// The bytes.
+        bytes: Bytes,
+        /// Consumed so far.
+        pos: usize,
+    },
+    /// A reader, read in chunks into `buf[start..end]`.
+    Stream {
+        reader: Box<dyn Read + Send>,
+        buf: Vec<u8>,
+        start: usize,
+        end: usize,
+        /// Absolute offset of `buf[start]`.
+        base: u64,
+        eof: bool,
+    },
+}
+
+/// Owned bytes behind a [`Source::Mapped`].
+pub(crate) enum Bytes {
+    Map(memmap2::Mmap),
+    Vec(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Map(m) => m,
+            Bytes::Vec(v) => v,
+        }
+    }
+}
+
+impl Source {
+    /// A stream source over `reader`, with `prefix` (bytes already read to sniff the format) first.
+    pub(crate) fn stream(prefix: Vec<u8>, reader: Box<dyn Read + Send>) -> Source {
+        let end = prefix.len();
+        let mut buf = prefix;
+        buf.resize(end.max(READ_CHUNK), 0);
+        Source::Stream {
+            reader,
+            buf,
+            start: 0,
+            end,
+            base: 0,
+            eof: false,
+        }
+    }
+
+    /// The unconsumed bytes now in memory.
+    #[inline]
+    pub(crate) fn window(&self) -> &[u8] {
+        match self {
+            Source::Mapped { bytes, pos } => bytes.get(*pos..).unwrap_or(&[]),
+            Source::Stream {
+                buf, start, end, ..
+            } => &buf[*start..*end],
+        }
+    }
+
+    /// Absolute offset of the first unconsumed byte.
+    #[inline]
+    pub(crate) fn offset(&self) -> u64 {
+        match self {
+            Source::Mapped { pos, .. } => *pos as u64,
+            Source::Stream { base, .. } => *base,
+        }
+    }
+
+    /// Marks `n` bytes as consumed (`n` must not exceed `window().len()`).
+    #[inline]
+    pub(crate) fn consume(&mut self, n: usize) {
+        match self {
+            Source::Mapped { bytes, pos } => *pos = (*pos + n).min(bytes.len()),
+            Source::Stream { start, end, base, .. } => {
+                let n = n.min(*end - *start);
+                *start += n;
+                *base += n as u64;
+            }
+        }
+    }
+
+    /// Tries to have at least `want` unconsumed bytes in memory. Returns `Ok(true)` when they are,
+    /// `Ok(false)` when the input ended first (the window then holds all that is left).
+    pub(crate) fn fill(&mut self, want: usize) -> io::Result<bool> {
+        match self {
+            Source::Mapped { bytes, pos } => Ok(bytes.len().saturating_sub(*pos) >= want),
+            Source::Stream {
+                reader,
+                buf,
+                start,
+                end,
+                eof,
+                ..
+            } => {
+                while *end - *start < want {
+                    if *eof {
+                        return Ok(false);
+                    }
+                    // Compact, then grow to hold `want` bytes plus a chunk of read-ahead.
+                    if *start > 0 {
+                        buf.copy_within(*start..*end, 0);
+                        *end -= *start;
+                        *start = 0;
+                    }
+                    let need = want.max(*end + READ_CHUNK);
+                    if buf.len() < need {
+                        buf.resize(need, 0);
+                    }
+                    match reader.read(&mut buf[*end..]) {
+                        Ok(0) => *eof = true,
+                        Ok(n) => *end += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            *eof = true;
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// Whether the input is known to have no bytes past the window.
+    #[cfg(test)]
+    pub(crate) fn at_end(&mut self) -> io::Result<bool> {
+        Ok(!self.fill(1)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out one byte per call, to exercise refills.
+    struct Trickle(Vec<u8>, usize);
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.1 >= self.0.len() || out.is_empty() {
+                return Ok(0);
+            }
+            out[0] = self.0[self.1];
+            self.1 += 1;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn stream_refills_and_tracks_offsets() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        let mut s = Source::stream(vec![], Box::new(Trickle(data.clone(), 0)));
+        assert!(s.fill(10).unwrap());
+        assert_eq!(&s.window()[..10], &data[..10]);
+        s.consume(7);
+        assert_eq!(s.offset(), 7);
+        assert!(s.fill(4000).unwrap());
+        assert_eq!(&s.window()[..4000], &data[7..4007]);
+        s.consume(4000);
+        assert!(!s.fill(2000).unwrap());
+        assert_eq!(s.window(), &data[4007..]);
+        assert_eq!(s.offset(), 4007);
+    }
+
+    #[test]
+    fn mapped_never_reads() {
+        let mut s = Source::Mapped {
+            bytes: Bytes::Vec(vec![1, 2, 3]),
+            pos: 0,
+        };
+        assert!(s.fill(3).unwrap());
+        assert!(!s.fill(4).unwrap());
+        s.consume(5);
+        assert_eq!(s.window(), &[] as &[u8]);
+        assert!(s.at_end().unwrap());
+    }
+}

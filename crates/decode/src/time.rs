@@ -1,0 +1,99 @@
+//! Packet timestamps.
+
+use std::fmt;
+
+/// A packet timestamp: seconds since the Unix epoch plus nanoseconds, as the capture gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    /// Whole seconds since 1970-01-01T00:00:00Z (negative before).
+    pub secs: i64,
+    /// Nanoseconds within the second, `0..1_000_000_000`.
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    /// Builds a timestamp from seconds and a fraction counted in `units_per_sec`, normalising
+    /// a fraction of a second or more into the seconds.
+    pub fn from_fraction(secs: i64, frac: u64, units_per_sec: u64) -> Timestamp {
+        let units = units_per_sec.max(1);
+        let carry = (frac / units) as i64;
+        let rem = frac % units;
+        let nanos = (u128::from(rem) * 1_000_000_000 / u128::from(units)) as u32;
+        Timestamp {
+            secs: secs.saturating_add(carry),
+            nanos,
+        }
+    }
+
+    /// Seconds as a float (for relative times).
+    pub fn as_secs_f64(self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+
+    /// Seconds from `earlier` to `self` (negative if `self` is earlier).
+    pub fn since(self, earlier: Timestamp) -> f64 {
+        (self.secs - earlier.secs) as f64 + (f64::from(self.nanos) - f64::from(earlier.nanos)) / 1e9
+    }
+
+    /// RFC 3339 in UTC with microseconds, e.g. `2019-10-15T18:04:05.123456Z`.
+    pub fn rfc3339(self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339, UTC, microsecond precision.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(86_400);
+        let sod = self.secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+            sod / 3600,
+            (sod / 60) % 60,
+            sod % 60,
+            self.nanos / 1000
+        )
+    }
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339() {
+        let t = Timestamp { secs: 1_571_162_645, nanos: 123_456_789 };
+        assert_eq!(t.to_string(), "2019-10-15T18:04:05.123456Z");
+        assert_eq!(Timestamp::default().to_string(), "1970-01-01T00:00:00.000000Z");
+        let before = Timestamp { secs: -1, nanos: 0 };
+        assert_eq!(before.to_string(), "1969-12-31T23:59:59.000000Z");
+    }
+
+    #[test]
+    fn fractions_normalise() {
+        assert_eq!(Timestamp::from_fraction(5, 1_500_000, 1_000_000), Timestamp { secs: 6, nanos: 500_000_000 });
+        assert_eq!(Timestamp::from_fraction(5, 7, 1_000_000_000), Timestamp { secs: 5, nanos: 7 });
+        assert_eq!(Timestamp::from_fraction(0, 1, 2), Timestamp { secs: 0, nanos: 500_000_000 });
+        // A zero resolution never divides by zero.
+        assert_eq!(Timestamp::from_fraction(0, 3, 0).secs, 3);
+        let a = Timestamp { secs: 10, nanos: 250_000_000 };
+        let b = Timestamp { secs: 9, nanos: 750_000_000 };
+        assert!((a.since(b) - 0.5).abs() < 1e-9);
+    }
+}
