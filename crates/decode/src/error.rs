@@ -1,7 +1,6 @@
 //! Errors and warnings of capture reading.
 
 use std::fmt;
-use std::path::PathBuf;
 
 /// A capture could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -122,7 +121,7 @@ impl fmt::Display for Warning {
 
 /// Turns a path into the name used in messages.
 pub(crate) fn display_name(path: &std::path::Path) -> String {
-    if path == PathBuf::from("-") {
+    if path == std::path::Path::new("-") {
         "<stdin>".to_string()
     } else {
         path.display().to_string()

@@ -70,12 +70,18 @@ pub fn ipv4(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
         total = data.len();
     }
     if total < hlen {
-        return Err(DecodeError::Malformed("IPv4 total length below header length"));
+        return Err(DecodeError::Malformed(
+            "IPv4 total length below header length",
+        ));
     }
     let flags = p.get_flags();
     let offset = u32::from(p.get_fragment_offset()) * 8;
     let more = flags & 0b001 != 0;
-    let fragment = (more || offset > 0).then_some(Fragment { id: u32::from(p.get_identification()), offset, more });
+    let fragment = (more || offset > 0).then_some(Fragment {
+        id: u32::from(p.get_identification()),
+        offset,
+        more,
+    });
     let end = total.min(data.len());
     Ok((
         IpHeader {
@@ -115,18 +121,27 @@ pub fn ipv6(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
         match next {
             // Hop-by-hop, routing, destination options, mobility, HIP, shim6.
             0 | 43 | 60 | 135 | 139 | 140 => {
-                let b = data.get(pos..pos + 2).filter(|_| pos + 2 <= end).ok_or(DecodeError::Truncated("IPv6 extension header"))?;
+                let b = data
+                    .get(pos..pos + 2)
+                    .filter(|_| pos + 2 <= end)
+                    .ok_or(DecodeError::Truncated("IPv6 extension header"))?;
                 next = b[0];
                 pos += (usize::from(b[1]) + 1) * 8;
             }
             // Authentication header: length in 4-byte units, minus 2.
             51 => {
-                let b = data.get(pos..pos + 2).filter(|_| pos + 2 <= end).ok_or(DecodeError::Truncated("IPv6 authentication header"))?;
+                let b = data
+                    .get(pos..pos + 2)
+                    .filter(|_| pos + 2 <= end)
+                    .ok_or(DecodeError::Truncated("IPv6 authentication header"))?;
                 next = b[0];
                 pos += (usize::from(b[1]) + 2) * 4;
             }
             44 => {
-                let b = data.get(pos..pos + 8).filter(|_| pos + 8 <= end).ok_or(DecodeError::Truncated("IPv6 fragment header"))?;
+                let b = data
+                    .get(pos..pos + 8)
+                    .filter(|_| pos + 8 <= end)
+                    .ok_or(DecodeError::Truncated("IPv6 fragment header"))?;
                 next = b[0];
                 let off_flags = u16::from_be_bytes([b[2], b[3]]);
                 fragment = Some(Fragment {
@@ -173,7 +188,28 @@ mod tests {
 
     pub(crate) fn v4(proto: u8, payload: &[u8]) -> Vec<u8> {
         let total = (20 + payload.len()) as u16;
-        let mut v = vec![0x45, 0, (total >> 8) as u8, total as u8, 0x12, 0x34, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 17, 253, 0, 1];
+        let mut v = vec![
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0x12,
+            0x34,
+            0x40,
+            0,
+            64,
+            proto,
+            0,
+            0,
+            10,
+            0,
+            0,
+            1,
+            17,
+            253,
+            0,
+            1,
+        ];
         v.extend_from_slice(payload);
         v
     }
@@ -185,7 +221,10 @@ mod tests {
         let (h, rest) = ipv4(&pkt).unwrap();
         assert_eq!(h.src.to_string(), "10.0.0.1");
         assert_eq!(h.dst.to_string(), "17.253.0.1");
-        assert_eq!((h.protocol, h.total_len, h.ttl, h.dont_fragment), (17, 24, 64, true));
+        assert_eq!(
+            (h.protocol, h.total_len, h.ttl, h.dont_fragment),
+            (17, 24, 64, true)
+        );
         assert_eq!(rest, &[1, 2, 3, 4]);
         assert!(h.fragment.is_none());
     }
@@ -204,7 +243,14 @@ mod tests {
         pkt[6] = 0x20; // MF
         pkt[7] = 0x03; // offset 3*8
         let (h, _) = ipv4(&pkt).unwrap();
-        assert_eq!(h.fragment, Some(Fragment { id: 0x1234, offset: 24, more: true }));
+        assert_eq!(
+            h.fragment,
+            Some(Fragment {
+                id: 0x1234,
+                offset: 24,
+                more: true
+            })
+        );
         let mut bad = v4(17, &[]);
         bad[0] = 0x44;
         assert!(ipv4(&bad).is_err());
@@ -235,7 +281,14 @@ mod tests {
         let pkt = v6(0, &ext);
         let (h, rest) = ipv6(&pkt).unwrap();
         assert_eq!((h.protocol, h.header_len, h.ttl), (17, 56, 255));
-        assert_eq!(h.fragment, Some(Fragment { id: 0xdeadbeef, offset: 0, more: true }));
+        assert_eq!(
+            h.fragment,
+            Some(Fragment {
+                id: 0xdeadbeef,
+                offset: 0,
+                more: true
+            })
+        );
         assert_eq!(rest.len(), 8);
         // An extension header that runs past the packet.
         let pkt = v6(0, &[17, 200]);

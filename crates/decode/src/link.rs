@@ -108,15 +108,29 @@ pub fn network_layer(link_type: u16, data: &[u8]) -> Result<NetworkLayer<'_>, De
     network_layer_depth(link_type, data, 0)
 }
 
-fn network_layer_depth(link_type: u16, data: &[u8], depth: u8) -> Result<NetworkLayer<'_>, DecodeError> {
-    let plain = |kind, data| Ok(NetworkLayer { vlan: None, inner_vlan: None, src_mac: None, kind, data });
+fn network_layer_depth(
+    link_type: u16,
+    data: &[u8],
+    depth: u8,
+) -> Result<NetworkLayer<'_>, DecodeError> {
+    let plain = |kind, data| {
+        Ok(NetworkLayer {
+            vlan: None,
+            inner_vlan: None,
+            src_mac: None,
+            kind,
+            data,
+        })
+    };
     match link_type {
         linktype::ETHERNET => ethernet(data),
         linktype::RAW | linktype::RAW_BSD12 | linktype::RAW_BSD14 => plain(by_version(data), data),
         linktype::IPV4 => plain(NetKind::Ipv4, data),
         linktype::IPV6 => plain(NetKind::Ipv6, data),
         linktype::NULL | linktype::LOOP => {
-            let b = data.get(..4).ok_or(DecodeError::Truncated("loopback header"))?;
+            let b = data
+                .get(..4)
+                .ok_or(DecodeError::Truncated("loopback header"))?;
             let le = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             let be = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
             // The family is in the writer's byte order (NULL) or network order (LOOP); a value
@@ -129,7 +143,9 @@ fn network_layer_depth(link_type: u16, data: &[u8], depth: u8) -> Result<Network
             plain(kind, &data[4..])
         }
         linktype::LINUX_SLL => {
-            let b = data.get(..16).ok_or(DecodeError::Truncated("Linux cooked header"))?;
+            let b = data
+                .get(..16)
+                .ok_or(DecodeError::Truncated("Linux cooked header"))?;
             let proto = u16::from_be_bytes([b[14], b[15]]);
             let addr_len = u16::from_be_bytes([b[4], b[5]]);
             let mut l = ether_chain(proto, &data[16..])?;
@@ -139,7 +155,9 @@ fn network_layer_depth(link_type: u16, data: &[u8], depth: u8) -> Result<Network
             Ok(l)
         }
         linktype::LINUX_SLL2 => {
-            let b = data.get(..20).ok_or(DecodeError::Truncated("Linux cooked v2 header"))?;
+            let b = data
+                .get(..20)
+                .ok_or(DecodeError::Truncated("Linux cooked v2 header"))?;
             let proto = u16::from_be_bytes([b[0], b[1]]);
             let mut l = ether_chain(proto, &data[20..])?;
             if b[11] == 6 {
@@ -148,21 +166,28 @@ fn network_layer_depth(link_type: u16, data: &[u8], depth: u8) -> Result<Network
             Ok(l)
         }
         linktype::PPP | linktype::PPP_HDLC => {
-            let body = if data.starts_with(&[0xff, 0x03]) { &data[2..] } else { data };
+            let body = if data.starts_with(&[0xff, 0x03]) {
+                &data[2..]
+            } else {
+                data
+            };
             ppp(body)
         }
         linktype::PKTAP => {
             if depth > 0 {
                 return Err(DecodeError::Malformed("PKTAP inside PKTAP"));
             }
-            let b = data.get(..8).ok_or(DecodeError::Truncated("PKTAP header"))?;
+            let b = data
+                .get(..8)
+                .ok_or(DecodeError::Truncated("PKTAP header"))?;
             // Written in the capturing host's byte order: little-endian on every Mac.
             let hdr_len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
             let inner_dlt = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
             if hdr_len < 8 || hdr_len > data.len() {
                 return Err(DecodeError::Truncated("PKTAP header"));
             }
-            let inner = u16::try_from(inner_dlt).map_err(|_| DecodeError::UnsupportedLink(link_type))?;
+            let inner =
+                u16::try_from(inner_dlt).map_err(|_| DecodeError::UnsupportedLink(link_type))?;
             network_layer_depth(inner, &data[hdr_len..], depth + 1)
         }
         other => Err(DecodeError::UnsupportedLink(other)),
@@ -175,7 +200,13 @@ fn ethernet(data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
     let ethertype = eth.get_ethertype().0;
     if ethertype <= 1500 {
         // An 802.3 length field: LLC/SNAP frames (STP, CDP, ...) carry no IP we follow.
-        return Ok(NetworkLayer { vlan: None, inner_vlan: None, src_mac: Some(mac), kind: NetKind::Other(0), data: &data[14..] });
+        return Ok(NetworkLayer {
+            vlan: None,
+            inner_vlan: None,
+            src_mac: Some(mac),
+            kind: NetKind::Other(0),
+            data: &data[14..],
+        });
     }
     let mut l = ether_chain(ethertype, &data[14..])?;
     l.src_mac = Some(mac);
@@ -199,7 +230,9 @@ fn ether_chain(mut ethertype: u16, mut data: &[u8]) -> Result<NetworkLayer<'_>, 
                 data = &data[4..];
             }
             ETH_PPPOE_SESSION => {
-                let b = data.get(..6).ok_or(DecodeError::Truncated("PPPoE header"))?;
+                let b = data
+                    .get(..6)
+                    .ok_or(DecodeError::Truncated("PPPoE header"))?;
                 let len = usize::from(u16::from_be_bytes([b[4], b[5]]));
                 let end = (6 + len).min(data.len());
                 let mut l = ppp(&data[6..end])?;
@@ -216,10 +249,22 @@ fn ether_chain(mut ethertype: u16, mut data: &[u8]) -> Result<NetworkLayer<'_>, 
                         break;
                     }
                 }
-                return Ok(NetworkLayer { vlan: vlans[0], inner_vlan: vlans[1], src_mac: None, kind: by_version(rest), data: rest });
+                return Ok(NetworkLayer {
+                    vlan: vlans[0],
+                    inner_vlan: vlans[1],
+                    src_mac: None,
+                    kind: by_version(rest),
+                    data: rest,
+                });
             }
             _ => {
-                return Ok(NetworkLayer { vlan: vlans[0], inner_vlan: vlans[1], src_mac: None, kind: kind_of(ethertype), data });
+                return Ok(NetworkLayer {
+                    vlan: vlans[0],
+                    inner_vlan: vlans[1],
+                    src_mac: None,
+                    kind: kind_of(ethertype),
+                    data,
+                });
             }
         }
     }
@@ -231,7 +276,9 @@ fn ppp(data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
     let (proto, rest) = match data.first() {
         Some(&b) if b & 1 == 1 => (u16::from(b), &data[1..]),
         Some(_) => {
-            let b = data.get(..2).ok_or(DecodeError::Truncated("PPP protocol"))?;
+            let b = data
+                .get(..2)
+                .ok_or(DecodeError::Truncated("PPP protocol"))?;
             (u16::from_be_bytes([b[0], b[1]]), &data[2..])
         }
         None => return Err(DecodeError::Truncated("PPP protocol")),
@@ -241,7 +288,13 @@ fn ppp(data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
         0x0057 => NetKind::Ipv6,
         other => NetKind::Other(other),
     };
-    Ok(NetworkLayer { vlan: None, inner_vlan: None, src_mac: None, kind, data: rest })
+    Ok(NetworkLayer {
+        vlan: None,
+        inner_vlan: None,
+        src_mac: None,
+        kind,
+        data: rest,
+    })
 }
 
 #[cfg(test)]
@@ -260,11 +313,20 @@ mod tests {
     fn ethernet_and_qinq() {
         let f = eth(&[0x08, 0x00], &[0x45, 0]);
         let l = network_layer(linktype::ETHERNET, &f).unwrap();
-        assert_eq!((l.kind, l.vlan, l.data), (NetKind::Ipv4, None, &[0x45, 0][..]));
+        assert_eq!(
+            (l.kind, l.vlan, l.data),
+            (NetKind::Ipv4, None, &[0x45, 0][..])
+        );
         assert_eq!(l.src_mac, Some([2, 0, 0, 0, 0, 1]));
-        let f = eth(&[0x88, 0xa8], &[0x00, 0x64, 0x81, 0x00, 0x00, 0xc8, 0x86, 0xdd, 0x60]);
+        let f = eth(
+            &[0x88, 0xa8],
+            &[0x00, 0x64, 0x81, 0x00, 0x00, 0xc8, 0x86, 0xdd, 0x60],
+        );
         let l = network_layer(linktype::ETHERNET, &f).unwrap();
-        assert_eq!((l.kind, l.vlan, l.inner_vlan), (NetKind::Ipv6, Some(100), Some(200)));
+        assert_eq!(
+            (l.kind, l.vlan, l.inner_vlan),
+            (NetKind::Ipv6, Some(100), Some(200))
+        );
         assert_eq!(l.data, &[0x60]);
     }
 
@@ -279,7 +341,10 @@ mod tests {
             let mut f = hdr.to_vec();
             f.push(0x45);
             let l = network_layer(lt, &f).unwrap();
-            assert!(matches!(l.kind, NetKind::Ipv4 | NetKind::Ipv6), "{lt} {hdr:?}");
+            assert!(
+                matches!(l.kind, NetKind::Ipv4 | NetKind::Ipv6),
+                "{lt} {hdr:?}"
+            );
         }
         assert!(network_layer(linktype::NULL, &[2, 0]).is_err());
     }
@@ -292,13 +357,24 @@ mod tests {
         let mut sll = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x86, 0xdd];
         sll.push(0x60);
         let l = network_layer(linktype::LINUX_SLL, &sll).unwrap();
-        assert_eq!((l.kind, l.src_mac), (NetKind::Ipv6, Some([1, 2, 3, 4, 5, 6])));
-        let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 9, 9, 9, 9, 9, 9, 0, 0];
+        assert_eq!(
+            (l.kind, l.src_mac),
+            (NetKind::Ipv6, Some([1, 2, 3, 4, 5, 6]))
+        );
+        let mut sll2 = vec![
+            0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 9, 9, 9, 9, 9, 9, 0, 0,
+        ];
         sll2.push(0x45);
-        assert_eq!(network_layer(linktype::LINUX_SLL2, &sll2).unwrap().kind, NetKind::Ipv4);
+        assert_eq!(
+            network_layer(linktype::LINUX_SLL2, &sll2).unwrap().kind,
+            NetKind::Ipv4
+        );
         let mut pktap = vec![12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
         pktap.extend(eth(&[0x08, 0x00], &[0x45]));
-        assert_eq!(network_layer(linktype::PKTAP, &pktap).unwrap().kind, NetKind::Ipv4);
+        assert_eq!(
+            network_layer(linktype::PKTAP, &pktap).unwrap().kind,
+            NetKind::Ipv4
+        );
         let bad = [200u8, 0, 0, 0, 1, 0, 0, 0];
         assert!(network_layer(linktype::PKTAP, &bad).is_err());
     }
@@ -311,7 +387,10 @@ mod tests {
         }
         let f = eth(&[0x81, 0x00], &rest);
         assert!(network_layer(linktype::ETHERNET, &f).is_err());
-        assert_eq!(network_layer(147, &[1, 2, 3]), Err(DecodeError::UnsupportedLink(147)));
+        assert_eq!(
+            network_layer(147, &[1, 2, 3]),
+            Err(DecodeError::UnsupportedLink(147))
+        );
         let mpls = eth(&[0x88, 0x47], &[0, 0, 0, 64, 0, 0, 0]);
         assert!(network_layer(linktype::ETHERNET, &mpls).is_err());
     }

@@ -48,7 +48,25 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// The transport payload length on the wire, from the headers.
     pub payload_len: u32,
+    /// The outermost tunnel this packet was carried in, when it was decapsulated (the headers
+    /// above are the inner ones).
+    pub tunnel: Option<Tunnel>,
 }
+
+/// Encapsulations that are removed so that the inner conversation is what gets decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tunnel {
+    /// IPv4 or IPv6 inside IPv4 or IPv6 (protocols 4 and 41: 6in4, 4in6, IPIP).
+    IpInIp,
+    /// Generic Routing Encapsulation (protocol 47).
+    Gre,
+    /// VXLAN (UDP port 4789).
+    Vxlan,
+}
+
+/// Most tunnels removed from one packet.
+const MAX_TUNNELS: u8 = 4;
+const VXLAN_PORT: u16 = 4789;
 
 impl<'a> Packet<'a> {
     /// Source and destination ports (0 for protocols without ports).
@@ -74,13 +92,39 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeError> {
 /// Decodes the bytes of a frame of link type `link_type` down to the transport layer.
 pub fn decode_link(link_type: u16, data: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let l = link::network_layer(link_type, data)?;
-    let (ip, rest) = match l.kind {
-        NetKind::Ipv4 => ip::ipv4(l.data)?,
-        NetKind::Ipv6 => ip::ipv6(l.data)?,
+    let mut p = decode_network(l.kind, l.data, 0)?;
+    p.vlan = l.vlan;
+    p.src_mac = l.src_mac;
+    Ok(p)
+}
+
+/// Decodes from the network layer down, removing tunnels.
+fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, DecodeError> {
+    let (ip, rest) = match kind {
+        NetKind::Ipv4 => ip::ipv4(data)?,
+        NetKind::Ipv6 => ip::ipv6(data)?,
         other => return Err(DecodeError::NotIp(other)),
     };
+    let whole = ip.fragment.is_none();
+    if whole && depth < MAX_TUNNELS {
+        if let Some((tunnel, inner)) = tunnel_payload(&ip, rest) {
+            // A tunnel whose inner packet does not decode is reported as the outer packet.
+            if let Ok(mut p) = inner.and_then(|(k, d)| decode_network(k, d, depth + 1)) {
+                p.tunnel.get_or_insert(tunnel);
+                return Ok(p);
+            }
+        }
+    }
     let l4_len = ip.total_len.saturating_sub(ip.header_len);
-    let mut packet = Packet { vlan: l.vlan, src_mac: l.src_mac, ip, transport: Transport::Other, payload: &[], payload_len: 0 };
+    let mut packet = Packet {
+        vlan: None,
+        src_mac: None,
+        ip,
+        transport: Transport::Other,
+        payload: &[],
+        payload_len: 0,
+        tunnel: None,
+    };
     if ip.fragment.is_some_and(|f| f.offset > 0) {
         packet.transport = Transport::Fragment;
         packet.payload = rest;
@@ -103,9 +147,15 @@ pub fn decode_link(link_type: u16, data: &[u8]) -> Result<Packet<'_>, DecodeErro
         1 | 58 => {
             let b = rest.get(..2).ok_or(DecodeError::Truncated("ICMP header"))?;
             packet.transport = if ip.protocol == 1 {
-                Transport::Icmp { kind: b[0], code: b[1] }
+                Transport::Icmp {
+                    kind: b[0],
+                    code: b[1],
+                }
             } else {
-                Transport::Icmpv6 { kind: b[0], code: b[1] }
+                Transport::Icmpv6 {
+                    kind: b[0],
+                    code: b[1],
+                }
             };
             packet.payload = rest.get(4..).unwrap_or(&[]);
             packet.payload_len = l4_len.saturating_sub(4);
@@ -116,4 +166,48 @@ pub fn decode_link(link_type: u16, data: &[u8]) -> Result<Packet<'_>, DecodeErro
         }
     }
     Ok(packet)
+}
+
+type Inner<'a> = Result<(NetKind, &'a [u8]), DecodeError>;
+
+/// Whether an IP packet carries a tunnel, and the inner network layer if so.
+fn tunnel_payload<'a>(ip: &IpHeader, rest: &'a [u8]) -> Option<(Tunnel, Inner<'a>)> {
+    match ip.protocol {
+        4 => Some((Tunnel::IpInIp, Ok((NetKind::Ipv4, rest)))),
+        41 => Some((Tunnel::IpInIp, Ok((NetKind::Ipv6, rest)))),
+        47 => {
+            let b = rest.get(..4)?;
+            let flags = u16::from_be_bytes([b[0], b[1]]);
+            // Version 0 only (version 1 is PPTP's enhanced GRE).
+            if flags & 7 != 0 {
+                return None;
+            }
+            let proto = u16::from_be_bytes([b[2], b[3]]);
+            let len = 4
+                + 4 * ((flags >> 15) & 1) as usize
+                + 4 * ((flags >> 13) & 1) as usize
+                + 4 * ((flags >> 12) & 1) as usize;
+            let body = rest.get(len..)?;
+            let inner = match proto {
+                0x6558 => {
+                    link::network_layer(link::linktype::ETHERNET, body).map(|l| (l.kind, l.data))
+                }
+                0x0800 => Ok((NetKind::Ipv4, body)),
+                0x86dd => Ok((NetKind::Ipv6, body)),
+                _ => return None,
+            };
+            Some((Tunnel::Gre, inner))
+        }
+        17 => {
+            let b = rest.get(..16)?;
+            let dport = u16::from_be_bytes([b[2], b[3]]);
+            if dport != VXLAN_PORT || b[8] & 0x08 == 0 {
+                return None;
+            }
+            let inner = link::network_layer(link::linktype::ETHERNET, &rest[16..])
+                .map(|l| (l.kind, l.data));
+            Some((Tunnel::Vxlan, inner))
+        }
+        _ => None,
+    }
 }

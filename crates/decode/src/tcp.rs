@@ -128,7 +128,10 @@ pub enum TcpOption<'a> {
 impl<'a> TcpHeader<'a> {
     /// Iterates the options in order; a malformed option is yielded once and ends the iteration.
     pub fn options(&self) -> TcpOptions<'a> {
-        TcpOptions { rest: self.option_bytes, done: false }
+        TcpOptions {
+            rest: self.option_bytes,
+            done: false,
+        }
     }
 }
 
@@ -174,7 +177,10 @@ impl<'a> Iterator for TcpOptions<'a> {
             (3, 1) => TcpOption::WindowScale(data[0]),
             (4, 0) => TcpOption::SackPermitted,
             (5, _) => TcpOption::Sack(data),
-            (8, 8) => TcpOption::Timestamps { val: be32(data), ecr: be32(&data[4..]) },
+            (8, 8) => TcpOption::Timestamps {
+                val: be32(data),
+                ecr: be32(&data[4..]),
+            },
             (2 | 3 | 4 | 8, _) => {
                 self.done = true;
                 TcpOption::Malformed { kind }
@@ -226,8 +232,19 @@ pub struct UdpHeader {
 pub fn udp(data: &[u8]) -> Result<(UdpHeader, &[u8]), DecodeError> {
     let p = UdpPacket::new(data).ok_or(DecodeError::Truncated("UDP header"))?;
     let length = p.get_length();
-    let end = if usize::from(length) >= 8 { usize::from(length).min(data.len()) } else { data.len() };
-    Ok((UdpHeader { src_port: p.get_source(), dst_port: p.get_destination(), length }, &data[8..end]))
+    let end = if usize::from(length) >= 8 {
+        usize::from(length).min(data.len())
+    } else {
+        data.len()
+    };
+    Ok((
+        UdpHeader {
+            src_port: p.get_source(),
+            dst_port: p.get_destination(),
+            length,
+        },
+        &data[8..end],
+    ))
 }
 
 #[cfg(test)]
@@ -237,8 +254,12 @@ mod tests {
     /// The diary's macOS Catalina SYN: `Flags [SEW], win 65535, options [mss 1460,nop,wscale 6,
     /// nop,nop,TS val 1 ecr 0,sackOK,eol]`.
     pub(crate) fn catalina_syn() -> Vec<u8> {
-        let mut t = vec![0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0xb0, 0xc2, 0xff, 0xff, 0, 0, 0, 0];
-        t.extend_from_slice(&[2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 4, 2, 0, 0]);
+        let mut t = vec![
+            0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0xb0, 0xc2, 0xff, 0xff, 0, 0, 0, 0,
+        ];
+        t.extend_from_slice(&[
+            2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 4, 2, 0, 0,
+        ]);
         t
     }
 
@@ -275,7 +296,10 @@ mod tests {
             pkt.resize(32, 1);
             let (h, _) = tcp(&pkt).unwrap();
             let opts: Vec<_> = h.options().collect();
-            assert!(matches!(opts[0], TcpOption::Malformed { .. }), "{bad:?}: {opts:?}");
+            assert!(
+                matches!(opts[0], TcpOption::Malformed { .. }),
+                "{bad:?}: {opts:?}"
+            );
             assert_eq!(opts.len(), 1);
         }
         let mut pkt = catalina_syn();

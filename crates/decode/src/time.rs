@@ -78,22 +78,49 @@ mod tests {
 
     #[test]
     fn formats_rfc3339() {
-        let t = Timestamp { secs: 1_571_162_645, nanos: 123_456_789 };
+        let t = Timestamp {
+            secs: 1_571_162_645,
+            nanos: 123_456_789,
+        };
         assert_eq!(t.to_string(), "2019-10-15T18:04:05.123456Z");
-        assert_eq!(Timestamp::default().to_string(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::default().to_string(),
+            "1970-01-01T00:00:00.000000Z"
+        );
         let before = Timestamp { secs: -1, nanos: 0 };
         assert_eq!(before.to_string(), "1969-12-31T23:59:59.000000Z");
     }
 
     #[test]
     fn fractions_normalise() {
-        assert_eq!(Timestamp::from_fraction(5, 1_500_000, 1_000_000), Timestamp { secs: 6, nanos: 500_000_000 });
-        assert_eq!(Timestamp::from_fraction(5, 7, 1_000_000_000), Timestamp { secs: 5, nanos: 7 });
-        assert_eq!(Timestamp::from_fraction(0, 1, 2), Timestamp { secs: 0, nanos: 500_000_000 });
+        assert_eq!(
+            Timestamp::from_fraction(5, 1_500_000, 1_000_000),
+            Timestamp {
+                secs: 6,
+                nanos: 500_000_000
+            }
+        );
+        assert_eq!(
+            Timestamp::from_fraction(5, 7, 1_000_000_000),
+            Timestamp { secs: 5, nanos: 7 }
+        );
+        assert_eq!(
+            Timestamp::from_fraction(0, 1, 2),
+            Timestamp {
+                secs: 0,
+                nanos: 500_000_000
+            }
+        );
         // A zero resolution never divides by zero.
         assert_eq!(Timestamp::from_fraction(0, 3, 0).secs, 3);
-        let a = Timestamp { secs: 10, nanos: 250_000_000 };
-        let b = Timestamp { secs: 9, nanos: 750_000_000 };
+        let a = Timestamp {
+            secs: 10,
+            nanos: 250_000_000,
+        };
+        let b = Timestamp {
+            secs: 9,
+            nanos: 750_000_000,
+        };
         assert!((a.since(b) - 0.5).abs() < 1e-9);
     }
 }

@@ -54,7 +54,9 @@ pub fn parse(p: &[u8]) -> Option<Dhcp<'_>> {
     let mut d = Dhcp {
         op: fixed[0],
         xid: u32::from_be_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]),
-        client_mac: [fixed[28], fixed[29], fixed[30], fixed[31], fixed[32], fixed[33]],
+        client_mac: [
+            fixed[28], fixed[29], fixed[30], fixed[31], fixed[32], fixed[33],
+        ],
         your_ip: Some(ip(16)).filter(|a| !a.is_unspecified()),
         ..Dhcp::default()
     };
@@ -68,8 +70,12 @@ pub fn parse(p: &[u8]) -> Option<Dhcp<'_>> {
             255 => break,
             _ => {}
         }
-        let Some((&len, rest)) = rest.split_first() else { break };
-        let Some(val) = rest.get(..usize::from(len)) else { break };
+        let Some((&len, rest)) = rest.split_first() else {
+            break;
+        };
+        let Some(val) = rest.get(..usize::from(len)) else {
+            break;
+        };
         match code {
             53 if len == 1 => d.message_type = Some(val[0]),
             12 if len > 0 => d.hostname = Some(val),
@@ -129,7 +135,9 @@ mod tests {
         let mut o = vec![53, 1, 3, 12, 11];
         o.extend_from_slice(b"Johns-MacBk");
         o.extend_from_slice(&[60, 4, b'M', b'S', b'F', b'T']);
-        o.extend_from_slice(&[81, 12, 0x04, 0, 0, 5, b'h', b'o', b's', b't', b'1', 1, b'x', 0]);
+        o.extend_from_slice(&[
+            81, 12, 0x04, 0, 0, 5, b'h', b'o', b's', b't', b'1', 1, b'x', 0,
+        ]);
         o.push(255);
         let req = request(&o);
         let d = parse(&req).unwrap();

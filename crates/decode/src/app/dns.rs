@@ -39,7 +39,9 @@ fn check_name(msg: &[u8], pos: usize) -> Result<usize, DnsError> {
     // Pointers must go strictly backwards from the lowest offset reached so far.
     let mut floor = pos;
     loop {
-        let &b = msg.get(at).ok_or(DnsError::BadName("runs past the message"))?;
+        let &b = msg
+            .get(at)
+            .ok_or(DnsError::BadName("runs past the message"))?;
         match b & 0xc0 {
             0x00 => {
                 if b == 0 {
@@ -56,13 +58,17 @@ fn check_name(msg: &[u8], pos: usize) -> Result<usize, DnsError> {
                 at += 1 + l;
             }
             0xc0 => {
-                let &lo = msg.get(at + 1).ok_or(DnsError::BadName("pointer runs past the message"))?;
+                let &lo = msg
+                    .get(at + 1)
+                    .ok_or(DnsError::BadName("pointer runs past the message"))?;
                 let target = (usize::from(b & 0x3f) << 8) | usize::from(lo);
                 if end.is_none() {
                     end = Some(at + 2);
                 }
                 if target >= floor {
-                    return Err(DnsError::BadName("compression pointer does not point backwards"));
+                    return Err(DnsError::BadName(
+                        "compression pointer does not point backwards",
+                    ));
                 }
                 hops += 1;
                 if hops > MAX_HOPS {
@@ -79,7 +85,23 @@ fn check_name(msg: &[u8], pos: usize) -> Result<usize, DnsError> {
 impl<'a> Name<'a> {
     /// Iterates the labels (raw bytes, no dots). Only valid names exist, so this cannot loop.
     pub fn labels(&self) -> Labels<'a> {
-        Labels { msg: self.msg, at: self.start, hops: 0 }
+        Labels {
+            msg: self.msg,
+            at: self.start,
+            hops: 0,
+        }
+    }
+
+    /// The name's raw bytes, labels joined by `.`, with no escaping (empty for the root).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        for (i, l) in self.labels().enumerate() {
+            if i > 0 {
+                v.push(b'.');
+            }
+            v.extend_from_slice(l);
+        }
+        v
     }
 
     /// Whether this is the root name.
@@ -133,7 +155,9 @@ impl fmt::Debug for Name<'_> {
 
 impl PartialEq for Name<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.labels().map(|l| l.to_ascii_lowercase()).eq(other.labels().map(|l| l.to_ascii_lowercase()))
+        self.labels()
+            .map(|l| l.to_ascii_lowercase())
+            .eq(other.labels().map(|l| l.to_ascii_lowercase()))
     }
 }
 
@@ -275,7 +299,10 @@ pub struct Message<'a> {
 impl<'a> Message<'a> {
     /// The answer-section records.
     pub fn answers(&self) -> impl Iterator<Item = &Record<'a>> {
-        self.records.iter().filter(|(s, _)| *s == Section::Answer).map(|(_, r)| r)
+        self.records
+            .iter()
+            .filter(|(s, _)| *s == Section::Answer)
+            .map(|(_, r)| r)
     }
 }
 
@@ -322,7 +349,10 @@ pub fn parse(msg: &[u8]) -> Result<Message<'_>, DnsError> {
         });
         pos = end + 4;
     }
-    for (section, &count) in [Section::Answer, Section::Authority, Section::Additional].into_iter().zip(&counts[1..]) {
+    for (section, &count) in [Section::Answer, Section::Authority, Section::Additional]
+        .into_iter()
+        .zip(&counts[1..])
+    {
         for _ in 0..count {
             if budget == 0 {
                 m.truncated = true;
@@ -386,7 +416,16 @@ fn record(msg: &[u8], pos: usize) -> Option<(Record<'_>, usize)> {
         (rtype::SVCB | rtype::HTTPS, 3..) => svcb(msg, start, rd).unwrap_or(RData::Other(rd)),
         _ => RData::Other(rd),
     };
-    Some((Record { name: Name { msg, start: pos }, rtype, class, ttl, data }, start + rdlen))
+    Some((
+        Record {
+            name: Name { msg, start: pos },
+            rtype,
+            class,
+            ttl,
+            data,
+        },
+        start + rdlen,
+    ))
 }
 
 /// SVCB/HTTPS rdata (RFC 9460): priority, target (uncompressed), then key/value parameters.
@@ -396,7 +435,10 @@ fn svcb<'a>(msg: &'a [u8], start: usize, rd: &'a [u8]) -> Option<RData<'a>> {
     if tend > start + rd.len() {
         return None;
     }
-    let target = Name { msg, start: start + 2 };
+    let target = Name {
+        msg,
+        start: start + 2,
+    };
     let mut params = &rd[tend - start..];
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
     while params.len() >= 4 {
@@ -404,7 +446,10 @@ fn svcb<'a>(msg: &'a [u8], start: usize, rd: &'a [u8]) -> Option<RData<'a>> {
         let len = usize::from(u16::from_be_bytes([params[2], params[3]]));
         let val = params.get(4..4 + len)?;
         match key {
-            4 => v4.extend(val.chunks_exact(4).map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))),
+            4 => v4.extend(
+                val.chunks_exact(4)
+                    .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3])),
+            ),
             6 => v6.extend(val.chunks_exact(16).map(|c| {
                 let mut a = [0u8; 16];
                 a.copy_from_slice(c);
@@ -414,7 +459,12 @@ fn svcb<'a>(msg: &'a [u8], start: usize, rd: &'a [u8]) -> Option<RData<'a>> {
         }
         params = &params[4 + len..];
     }
-    Some(RData::Svcb { priority, target, ipv4_hints: v4, ipv6_hints: v6 })
+    Some(RData::Svcb {
+        priority,
+        target,
+        ipv4_hints: v4,
+        ipv6_hints: v6,
+    })
 }
 
 #[cfg(test)]
@@ -453,7 +503,24 @@ mod tests {
         let cname_at = m.len();
         m.extend(target);
         // answer 2: (pointer to the CNAME target) A 17.32.194.2
-        m.extend_from_slice(&[0xc0, cname_at as u8, 0, 1, 0, 1, 0, 0, 1, 0, 0, 4, 17, 32, 194, 2]);
+        m.extend_from_slice(&[
+            0xc0,
+            cname_at as u8,
+            0,
+            1,
+            0,
+            1,
+            0,
+            0,
+            1,
+            0,
+            0,
+            4,
+            17,
+            32,
+            194,
+            2,
+        ]);
         m
     }
 
@@ -500,10 +567,18 @@ mod tests {
         let msg = parse(&m).unwrap();
         let first = msg.answers().next().unwrap().clone();
         match &first.data {
-            RData::Svcb { priority, target, ipv4_hints, ipv6_hints } => {
+            RData::Svcb {
+                priority,
+                target,
+                ipv4_hints,
+                ipv6_hints,
+            } => {
                 assert_eq!(*priority, 1);
                 assert!(target.is_root());
-                assert_eq!(ipv4_hints, &[Ipv4Addr::new(23, 1, 2, 3), Ipv4Addr::new(23, 1, 2, 4)]);
+                assert_eq!(
+                    ipv4_hints,
+                    &[Ipv4Addr::new(23, 1, 2, 3), Ipv4Addr::new(23, 1, 2, 4)]
+                );
                 assert_eq!(ipv6_hints.len(), 1);
             }
             d => panic!("{d:?}"),
@@ -520,7 +595,12 @@ mod tests {
         let mut m = header(1, 0x8180, [0, 1, 0, 0]);
         m.extend_from_slice(&[0xc0, 14, 0xc0, 12]);
         assert!(parse(&m).is_err());
-        assert_eq!(check_name(&m, 12), Err(DnsError::BadName("compression pointer does not point backwards")));
+        assert_eq!(
+            check_name(&m, 12),
+            Err(DnsError::BadName(
+                "compression pointer does not point backwards"
+            ))
+        );
     }
 
     #[test]
@@ -534,7 +614,9 @@ mod tests {
         // Answer whose rdlength runs past the end: the question survives, truncated is set.
         let mut m = header(1, 0x8180, [1, 1, 0, 0]);
         m.extend(name("a.example"));
-        m.extend_from_slice(&[0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 1, 2]);
+        m.extend_from_slice(&[
+            0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 1, 2,
+        ]);
         let msg = parse(&m).unwrap();
         assert!(msg.truncated);
         assert_eq!(msg.questions.len(), 1);
@@ -587,9 +669,14 @@ mod tests {
     #[test]
     fn hostile_bytes_are_escaped() {
         let mut m = header(1, 0x0100, [1, 0, 0, 0]);
-        m.extend_from_slice(&[5, b'a', 0x1b, b'[', b'.', b'Z', 3, b'c', b'o', b'm', 0, 0, 1, 0, 1]);
+        m.extend_from_slice(&[
+            5, b'a', 0x1b, b'[', b'.', b'Z', 3, b'c', b'o', b'm', 0, 0, 1, 0, 1,
+        ]);
         let msg = parse(&m).unwrap();
         assert_eq!(msg.questions[0].name.to_string(), "a\\027[\\046Z.com");
-        assert_eq!(msg.questions[0].name.to_lowercase_string(), "a\\027[\\046z.com");
+        assert_eq!(
+            msg.questions[0].name.to_lowercase_string(),
+            "a\\027[\\046z.com"
+        );
     }
 }

@@ -2,9 +2,27 @@
 
 /// Methods that start a request we dissect (RFC 9110 plus the common WebDAV ones).
 const METHODS: &[&[u8]] = &[
-    b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"TRACE ", b"PATCH ", b"PROPFIND ",
-    b"PROPPATCH ", b"MKCOL ", b"COPY ", b"MOVE ", b"LOCK ", b"UNLOCK ", b"REPORT ", b"SEARCH ", b"NOTIFY ",
-    b"M-SEARCH ", b"SUBSCRIBE ",
+    b"GET ",
+    b"POST ",
+    b"HEAD ",
+    b"PUT ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"CONNECT ",
+    b"TRACE ",
+    b"PATCH ",
+    b"PROPFIND ",
+    b"PROPPATCH ",
+    b"MKCOL ",
+    b"COPY ",
+    b"MOVE ",
+    b"LOCK ",
+    b"UNLOCK ",
+    b"REPORT ",
+    b"SEARCH ",
+    b"NOTIFY ",
+    b"M-SEARCH ",
+    b"SUBSCRIBE ",
 ];
 
 /// What an HTTP request says, borrowed from its bytes.
@@ -27,18 +45,27 @@ pub struct Request<'a> {
 impl Request<'_> {
     /// The Host without port, lower-cased (lossy for non-UTF-8).
     pub fn host_name(&self) -> Option<String> {
-        let h = String::from_utf8_lossy(self.host?).trim().to_ascii_lowercase();
+        let h = String::from_utf8_lossy(self.host?)
+            .trim()
+            .to_ascii_lowercase();
         let h = if h.starts_with('[') {
-            h.split(']').next().unwrap_or("").trim_start_matches('[').to_string()
+            h.split(']')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('[')
+                .to_string()
         } else {
-            h.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(h.clone(), |(n, _)| n.to_string())
+            h.rsplit_once(':')
+                .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                .map_or(h.clone(), |(n, _)| n.to_string())
         };
         Some(h.trim_end_matches('.').to_string())
     }
 
     /// Whether this request is an OCSP query (by content type or an OCSP-style GET).
     pub fn is_ocsp(&self) -> bool {
-        self.content_type.is_some_and(|c| c.eq_ignore_ascii_case(b"application/ocsp-request"))
+        self.content_type
+            .is_some_and(|c| c.eq_ignore_ascii_case(b"application/ocsp-request"))
     }
 }
 
@@ -61,14 +88,22 @@ pub fn parse_request(payload: &[u8]) -> Option<Request<'_>> {
     match req.parse(payload) {
         Ok(status) => {
             let complete = status.is_complete();
-            let mut out = Request { method: req.method?, uri: req.path.unwrap_or(""), complete, ..Request::default() };
+            let mut out = Request {
+                method: req.method?,
+                uri: req.path.unwrap_or(""),
+                complete,
+                ..Request::default()
+            };
             if complete {
                 fill(&mut out, req.headers);
                 return Some(out);
             }
             // httparse does not return the headers of a partial head: parse again up to the
             // last complete header line.
-            let cut = payload.windows(2).rposition(|w| w == b"\r\n").map(|p| p + 2)?;
+            let cut = payload
+                .windows(2)
+                .rposition(|w| w == b"\r\n")
+                .map(|p| p + 2)?;
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut again = httparse::Request::new(&mut headers);
             let mut closed = payload[..cut].to_vec();
@@ -109,7 +144,10 @@ fn find_header<'a>(payload: &'a [u8], end: usize, name: &str) -> Option<&'a [u8]
     let head = &payload[..end];
     let mut start = head.windows(2).position(|w| w == b"\r\n")? + 2;
     while start < head.len() {
-        let line_end = head[start..].windows(2).position(|w| w == b"\r\n").map_or(head.len(), |p| start + p);
+        let line_end = head[start..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(head.len(), |p| start + p);
         let line = &head[start..line_end];
         if let Some(colon) = line.iter().position(|&b| b == b':') {
             if line[..colon].eq_ignore_ascii_case(name.as_bytes()) {
@@ -142,7 +180,10 @@ mod tests {
         assert!(r.is_ocsp());
         assert_eq!(r.host_name().as_deref(), Some("ocsp.apple.com"));
         let p = b"GET / HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n";
-        assert_eq!(parse_request(p).unwrap().host_name().as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            parse_request(p).unwrap().host_name().as_deref(),
+            Some("2001:db8::1")
+        );
     }
 
     #[test]

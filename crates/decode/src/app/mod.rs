@@ -72,6 +72,9 @@ pub fn dissect<'a>(packet: &Packet<'a>) -> Option<App<'a>> {
                 ntp::parse(payload).map(App::Ntp)
             } else if either(67) || either(68) {
                 dhcp::parse(payload).map(App::Dhcp)
+            } else if either(1900) {
+                // SSDP: HTTP-formatted requests over UDP (M-SEARCH, NOTIFY).
+                http::parse_request(payload).map(App::Http)
             } else {
                 None
             }
@@ -80,7 +83,9 @@ pub fn dissect<'a>(packet: &Packet<'a>) -> Option<App<'a>> {
             if tls::looks_like_handshake(payload) {
                 match tls::parse_client_hello(payload) {
                     Ok(ch) => Some(App::TlsClientHello(ch)),
-                    Err(tls::TlsError::Incomplete { have, needed }) => Some(App::TlsClientHelloPartial { have, needed }),
+                    Err(tls::TlsError::Incomplete { have, needed }) => {
+                        Some(App::TlsClientHelloPartial { have, needed })
+                    }
                     Err(_) => None,
                 }
             } else if http::looks_like_request(payload) {

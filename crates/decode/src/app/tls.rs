@@ -3,8 +3,8 @@
 //! [`TlsError::Incomplete`] when bytes are missing rather than failing.
 
 use tls_parser::{
-    parse_tls_client_hello_extension, parse_tls_message_handshake, parse_tls_raw_record, TlsExtension, TlsMessage,
-    TlsMessageHandshake, TlsRecordType,
+    parse_tls_client_hello_extension, parse_tls_message_handshake, parse_tls_raw_record,
+    TlsExtension, TlsMessage, TlsMessageHandshake, TlsRecordType,
 };
 
 /// Why a ClientHello could not be read.
@@ -70,7 +70,12 @@ impl ClientHello<'_> {
 
     /// The highest non-GREASE version offered (supported_versions, else legacy_version).
     pub fn max_version(&self) -> u16 {
-        self.supported_versions.iter().copied().filter(|v| !is_grease(*v)).max().unwrap_or(self.version)
+        self.supported_versions
+            .iter()
+            .copied()
+            .filter(|v| !is_grease(*v))
+            .max()
+            .unwrap_or(self.version)
     }
 }
 
@@ -100,7 +105,10 @@ pub fn looks_like_handshake(payload: &[u8]) -> bool {
 pub fn parse_client_hello(stream: &[u8]) -> Result<ClientHello<'_>, TlsError> {
     if stream.len() < 5 {
         return if stream.is_empty() || looks_like_handshake(stream) || stream == [0x16] {
-            Err(TlsError::Incomplete { have: stream.len(), needed: 5 })
+            Err(TlsError::Incomplete {
+                have: stream.len(),
+                needed: 5,
+            })
         } else {
             Err(TlsError::NotTls)
         };
@@ -110,9 +118,13 @@ pub fn parse_client_hello(stream: &[u8]) -> Result<ClientHello<'_>, TlsError> {
     }
     let record_len = 5 + usize::from(u16::from_be_bytes([stream[3], stream[4]]));
     if stream.len() < record_len {
-        return Err(TlsError::Incomplete { have: stream.len(), needed: record_len });
+        return Err(TlsError::Incomplete {
+            have: stream.len(),
+            needed: record_len,
+        });
     }
-    let (_, record) = parse_tls_raw_record(&stream[..record_len]).map_err(|_| TlsError::Malformed)?;
+    let (_, record) =
+        parse_tls_raw_record(&stream[..record_len]).map_err(|_| TlsError::Malformed)?;
     if record.hdr.record_type != TlsRecordType::Handshake {
         return Err(TlsError::NotTls);
     }
@@ -120,9 +132,13 @@ pub fn parse_client_hello(stream: &[u8]) -> Result<ClientHello<'_>, TlsError> {
     // rare, and the first record then carries a handshake header whose length says so.
     let hs = record.data;
     if hs.len() >= 4 {
-        let hs_len = 4 + ((usize::from(hs[1]) << 16) | (usize::from(hs[2]) << 8) | usize::from(hs[3]));
+        let hs_len =
+            4 + ((usize::from(hs[1]) << 16) | (usize::from(hs[2]) << 8) | usize::from(hs[3]));
         if hs_len > hs.len() {
-            return Err(TlsError::Incomplete { have: stream.len(), needed: record_len + hs_len - hs.len() + 5 });
+            return Err(TlsError::Incomplete {
+                have: stream.len(),
+                needed: record_len + hs_len - hs.len() + 5,
+            });
         }
     }
     let mut hello = parse_client_hello_message(hs)?;
@@ -139,11 +155,17 @@ pub fn parse_client_hello_message(hs: &[u8]) -> Result<ClientHello<'_>, TlsError
         return Err(TlsError::NotClientHello(kind));
     }
     if hs.len() < 4 {
-        return Err(TlsError::Incomplete { have: hs.len(), needed: 4 });
+        return Err(TlsError::Incomplete {
+            have: hs.len(),
+            needed: 4,
+        });
     }
     let needed = 4 + ((usize::from(hs[1]) << 16) | (usize::from(hs[2]) << 8) | usize::from(hs[3]));
     if hs.len() < needed {
-        return Err(TlsError::Incomplete { have: hs.len(), needed });
+        return Err(TlsError::Incomplete {
+            have: hs.len(),
+            needed,
+        });
     }
     let (_, msg) = parse_tls_message_handshake(&hs[..needed]).map_err(|_| TlsError::Malformed)?;
     let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) = msg else {
@@ -166,13 +188,13 @@ pub fn parse_client_hello_message(hs: &[u8]) -> Result<ClientHello<'_>, TlsError
         hello.extensions.push(ty);
         if let Ok((_, e)) = parse_tls_client_hello_extension(raw) {
             match e {
-                TlsExtension::SNI(names) => {
-                    if hello.sni.is_none() {
-                        hello.sni = names.iter().find(|(t, _)| t.0 == 0).map(|(_, n)| *n);
-                    }
+                TlsExtension::SNI(names) if hello.sni.is_none() => {
+                    hello.sni = names.iter().find(|(t, _)| t.0 == 0).map(|(_, n)| *n);
                 }
                 TlsExtension::ALPN(list) => hello.alpn = list,
-                TlsExtension::SupportedVersions(v) => hello.supported_versions = v.iter().map(|v| v.0).collect(),
+                TlsExtension::SupportedVersions(v) => {
+                    hello.supported_versions = v.iter().map(|v| v.0).collect()
+                }
                 TlsExtension::EllipticCurves(g) => hello.groups = g.iter().map(|g| g.0).collect(),
                 TlsExtension::EcPointFormats(f) => hello.ec_point_formats = f.to_vec(),
                 TlsExtension::SignatureAlgorithms(s) => hello.signature_algorithms = s,
@@ -209,7 +231,12 @@ pub(crate) mod tests {
         exts.extend(ext(10, &[0, 4, 0x11, 0xec, 0, 0x1d]));
         exts.extend(ext(11, &[1, 0]));
         exts.extend(ext(13, &[0, 4, 4, 3, 8, 4]));
-        exts.extend(ext(16, &[0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1']));
+        exts.extend(ext(
+            16,
+            &[
+                0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1',
+            ],
+        ));
         exts.extend(ext(43, &[6, 0x3a, 0x3a, 3, 4, 3, 3]));
         exts.extend(ext(21, &vec![0; pad]));
         let mut body = vec![3, 3];
@@ -251,13 +278,22 @@ pub(crate) mod tests {
             Err(TlsError::Incomplete { have: 1460, needed }) => assert_eq!(needed, rec.len()),
             r => panic!("{r:?}"),
         }
-        assert!(matches!(parse_client_hello(&rec[..3]), Err(TlsError::Incomplete { .. })));
-        assert_eq!(parse_client_hello(&rec).unwrap().sni_string().as_deref(), Some("swscan.apple.com"));
+        assert!(matches!(
+            parse_client_hello(&rec[..3]),
+            Err(TlsError::Incomplete { .. })
+        ));
+        assert_eq!(
+            parse_client_hello(&rec).unwrap().sni_string().as_deref(),
+            Some("swscan.apple.com")
+        );
     }
 
     #[test]
     fn hostile_lengths() {
-        assert_eq!(parse_client_hello(b"GET / HTTP/1.1\r\n"), Err(TlsError::NotTls));
+        assert_eq!(
+            parse_client_hello(b"GET / HTTP/1.1\r\n"),
+            Err(TlsError::NotTls)
+        );
         let mut rec = client_hello("a.example", 0);
         // Extension length past the end of the extensions block.
         let n = rec.len();
@@ -266,7 +302,10 @@ pub(crate) mod tests {
         // Handshake claims more than the record: incomplete, not a panic.
         let mut rec = client_hello("a.example", 0);
         rec[6] = 0x7f;
-        assert!(matches!(parse_client_hello(&rec), Err(TlsError::Incomplete { .. })));
+        assert!(matches!(
+            parse_client_hello(&rec),
+            Err(TlsError::Incomplete { .. })
+        ));
         // A ServerHello is not a ClientHello.
         let rec = [0x16, 3, 3, 0, 4, 2, 0, 0, 0];
         assert_eq!(parse_client_hello(&rec), Err(TlsError::NotClientHello(2)));

@@ -8,8 +8,8 @@
 
 mod pcap;
 mod pcapng;
-mod source;
 mod sniff;
+mod source;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -127,7 +127,10 @@ impl CaptureReader {
     }
 
     /// Opens a capture file, or stdin when `path` is `-`, with explicit limits.
-    pub fn open_with(path: impl AsRef<Path>, limits: ReadLimits) -> Result<CaptureReader, CaptureError> {
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        limits: ReadLimits,
+    ) -> Result<CaptureReader, CaptureError> {
         let path = path.as_ref();
         let name = display_name(path);
         if path == Path::new("-") {
@@ -152,31 +155,64 @@ impl CaptureReader {
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| CaptureError::io(&name, e))?;
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
-        Self::from_source(name, Source::Mapped { bytes: Bytes::Map(map), pos: 0 }, Compression::None, limits)
+        Self::from_source(
+            name,
+            Source::Mapped {
+                bytes: Bytes::Map(map),
+                pos: 0,
+            },
+            Compression::None,
+            limits,
+        )
     }
 
     /// Reads a capture held in memory (tests, fuzzing, embedded use).
-    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<CaptureReader, CaptureError> {
+    pub fn from_bytes(
+        name: impl Into<String>,
+        bytes: Vec<u8>,
+    ) -> Result<CaptureReader, CaptureError> {
         let name = name.into();
         match sniff(&bytes[..bytes.len().min(SNIFF_LEN)]) {
-            Sniffed::Compressed(_) => Self::from_reader_with(name, io::Cursor::new(bytes), ReadLimits::default()),
-            _ => Self::from_source(name, Source::Mapped { bytes: Bytes::Vec(bytes), pos: 0 }, Compression::None, ReadLimits::default()),
+            Sniffed::Compressed(_) => {
+                Self::from_reader_with(name, io::Cursor::new(bytes), ReadLimits::default())
+            }
+            _ => Self::from_source(
+                name,
+                Source::Mapped {
+                    bytes: Bytes::Vec(bytes),
+                    pos: 0,
+                },
+                Compression::None,
+                ReadLimits::default(),
+            ),
         }
     }
 
     /// Reads a capture from any reader (stdin, a socket, a decompressor), streaming.
-    pub fn from_reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Result<CaptureReader, CaptureError> {
+    pub fn from_reader(
+        name: impl Into<String>,
+        reader: impl Read + Send + 'static,
+    ) -> Result<CaptureReader, CaptureError> {
         Self::from_reader_with(name.into(), reader, ReadLimits::default())
     }
 
-    fn from_reader_with(name: String, mut reader: impl Read + Send + 'static, limits: ReadLimits) -> Result<CaptureReader, CaptureError> {
+    fn from_reader_with(
+        name: String,
+        mut reader: impl Read + Send + 'static,
+        limits: ReadLimits,
+    ) -> Result<CaptureReader, CaptureError> {
         let mut head = vec![0u8; SNIFF_LEN];
         let n = read_up_to(&mut reader, &mut head).map_err(|e| CaptureError::io(&name, e))?;
         head.truncate(n);
         let compression = match sniff(&head) {
             Sniffed::Compressed(c) => c,
             _ => {
-                return Self::from_source(name, Source::stream(head, Box::new(reader)), Compression::None, limits);
+                return Self::from_source(
+                    name,
+                    Source::stream(head, Box::new(reader)),
+                    Compression::None,
+                    limits,
+                );
             }
         };
         let raw = io::Cursor::new(head).chain(reader);
@@ -192,32 +228,54 @@ impl CaptureReader {
         if let Sniffed::Compressed(_) = sniff(&head) {
             return Err(CaptureError::UnknownFormat {
                 file: name,
-                format: format!("{}-compressed data that is itself compressed", compression.name()),
+                format: format!(
+                    "{}-compressed data that is itself compressed",
+                    compression.name()
+                ),
                 magic: hex_prefix(&head),
             });
         }
         Self::from_source(name, Source::stream(head, inner), compression, limits)
     }
 
-    fn from_source(name: String, mut src: Source, compression: Compression, limits: ReadLimits) -> Result<CaptureReader, CaptureError> {
-        src.fill(SNIFF_LEN).map_err(|e| CaptureError::io(&name, e))?;
+    fn from_source(
+        name: String,
+        mut src: Source,
+        compression: Compression,
+        limits: ReadLimits,
+    ) -> Result<CaptureReader, CaptureError> {
+        src.fill(SNIFF_LEN)
+            .map_err(|e| CaptureError::io(&name, e))?;
         let head = &src.window()[..src.window().len().min(SNIFF_LEN)];
         let format = match sniff(head) {
             Sniffed::Capture(f) => f,
             Sniffed::Compressed(c) => {
                 return Err(CaptureError::UnknownFormat {
                     file: name,
-                    format: format!("{}-compressed data inside a stream that was not decompressed", c.name()),
+                    format: format!(
+                        "{}-compressed data inside a stream that was not decompressed",
+                        c.name()
+                    ),
                     magic: hex_prefix(head),
                 })
             }
             Sniffed::Other(what) => {
-                let what = if compression == Compression::None { what } else { format!("{} inside {}", what, compression.name()) };
-                return Err(CaptureError::UnknownFormat { file: name, format: what, magic: hex_prefix(head) });
+                let what = if compression == Compression::None {
+                    what
+                } else {
+                    format!("{} inside {}", what, compression.name())
+                };
+                return Err(CaptureError::UnknownFormat {
+                    file: name,
+                    format: what,
+                    magic: hex_prefix(head),
+                });
             }
         };
         let state = match format {
-            Format::Pcap { .. } => State::Pcap(pcap::PcapState::read_header(&name, &mut src, format)?),
+            Format::Pcap { .. } => {
+                State::Pcap(pcap::PcapState::read_header(&name, &mut src, format)?)
+            }
             Format::Pcapng => State::Pcapng(pcapng::PcapngState::default()),
         };
         Ok(CaptureReader {
@@ -288,7 +346,11 @@ impl CaptureReader {
                     }
                     self.done = true;
                 }
-                Err(StepWarning { kind, message, skip }) => {
+                Err(StepWarning {
+                    kind,
+                    message,
+                    skip,
+                }) => {
                     self.warn(kind, message);
                     match skip {
                         Some(n) => {
@@ -403,7 +465,10 @@ struct ZstdReader<R: Read> {
 
 impl<R: Read> ZstdReader<R> {
     fn new(raw: R) -> Self {
-        ZstdReader { raw: Some(raw), dec: None }
+        ZstdReader {
+            raw: Some(raw),
+            dec: None,
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Classic pcap records.
 
-use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header};
+use pcap_parser::pcap::{
+    parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
+};
 
 use super::source::Source;
 use super::{need, Format, Located, ReadLimits, Step, StepWarning};
@@ -19,8 +21,17 @@ const FILE_HEADER_LEN: usize = 24;
 
 impl PcapState {
     /// Reads and consumes the 24-byte file header.
-    pub(crate) fn read_header(name: &str, src: &mut Source, format: Format) -> Result<PcapState, CaptureError> {
-        let Format::Pcap { big_endian, nanos, modified } = format else {
+    pub(crate) fn read_header(
+        name: &str,
+        src: &mut Source,
+        format: Format,
+    ) -> Result<PcapState, CaptureError> {
+        let Format::Pcap {
+            big_endian,
+            nanos,
+            modified,
+        } = format
+        else {
             unreachable!("pcap state for a pcap format only")
         };
         let bad = |reason: String| CaptureError::BadHeader {
@@ -29,7 +40,9 @@ impl PcapState {
             offset: 0,
             reason,
         };
-        let complete = src.fill(FILE_HEADER_LEN).map_err(|e| CaptureError::io(name, e))?;
+        let complete = src
+            .fill(FILE_HEADER_LEN)
+            .map_err(|e| CaptureError::io(name, e))?;
         if !complete {
             return Err(bad(format!(
                 "file is {} bytes long, shorter than the 24-byte pcap header",
@@ -49,11 +62,20 @@ impl PcapState {
         src.consume(FILE_HEADER_LEN);
         // The low 16 bits are the link type; the high bits may carry FCS information.
         let link_type = (header.network.0 as u32 & 0xffff) as u16;
-        Ok(PcapState { big_endian, nanos, modified, link_type })
+        Ok(PcapState {
+            big_endian,
+            nanos,
+            modified,
+            link_type,
+        })
     }
 
     /// Finds the next record.
-    pub(crate) fn step(&mut self, src: &mut Source, limits: &ReadLimits) -> Result<Step, StepWarning> {
+    pub(crate) fn step(
+        &mut self,
+        src: &mut Source,
+        limits: &ReadLimits,
+    ) -> Result<Step, StepWarning> {
         let hdr = if self.modified { 24 } else { 16 };
         if !need(src, hdr, "record header")? {
             return Ok(Step::End(None));
@@ -61,7 +83,11 @@ impl PcapState {
         let w = src.window();
         let word = |i: usize| {
             let b = [w[i], w[i + 1], w[i + 2], w[i + 3]];
-            if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+            if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
         };
         let caplen = word(8) as usize;
         if caplen > limits.max_record {

@@ -40,16 +40,28 @@ const MAX_INTERFACES: usize = 65_536;
 impl PcapngState {
     fn u32_at(&self, w: &[u8], i: usize) -> u32 {
         let b = [w[i], w[i + 1], w[i + 2], w[i + 3]];
-        if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+        if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
     }
 
     fn u16_at(&self, w: &[u8], i: usize) -> u16 {
         let b = [w[i], w[i + 1]];
-        if self.big_endian { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }
+        if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        }
     }
 
     /// Finds the next block that carries a frame, or skips one that does not.
-    pub(crate) fn step(&mut self, src: &mut Source, limits: &ReadLimits) -> Result<Step, StepWarning> {
+    pub(crate) fn step(
+        &mut self,
+        src: &mut Source,
+        limits: &ReadLimits,
+    ) -> Result<Step, StepWarning> {
         if !need(src, 8, "block header")? {
             return Ok(Step::End(None));
         }
@@ -65,7 +77,9 @@ impl PcapngState {
                 _ => {
                     return Err(StepWarning {
                         kind: WarningKind::BadSection,
-                        message: format!("section header with an unknown byte-order magic 0x{bom:08x}"),
+                        message: format!(
+                            "section header with an unknown byte-order magic 0x{bom:08x}"
+                        ),
                         skip: None,
                     })
                 }
@@ -123,14 +137,21 @@ impl PcapngState {
     }
 
     fn parse<'a>(&self, w: &'a [u8]) -> Result<Block<'a>, String> {
-        let r = if self.big_endian { parse_block_be(w) } else { parse_block_le(w) };
+        let r = if self.big_endian {
+            parse_block_be(w)
+        } else {
+            parse_block_le(w)
+        };
         r.map(|(_, b)| b).map_err(|e| format!("{e:?}"))
     }
 
     fn interface(&mut self, w: &[u8]) -> Result<Step, StepWarning> {
         let len = w.len();
         if w.len() < 20 {
-            return Err(malformed(len, "interface description block shorter than 20 bytes"));
+            return Err(malformed(
+                len,
+                "interface description block shorter than 20 bytes",
+            ));
         }
         if self.interfaces.len() >= MAX_INTERFACES {
             return Err(malformed(len, "more than 65536 interfaces in one section"));
@@ -152,12 +173,20 @@ impl PcapngState {
                 iface.offset = idb.if_tsoffset;
             }
             Ok(_) => {}
-            Err(e) => problem = Some(format!("interface description options unparsable ({e}); microseconds assumed")),
+            Err(e) => {
+                problem = Some(format!(
+                    "interface description options unparsable ({e}); microseconds assumed"
+                ))
+            }
         }
         self.interfaces.push(iface);
         match problem {
             None => Ok(Step::Skip(len)),
-            Some(message) => Err(StepWarning { kind: WarningKind::MalformedBlock, message, skip: Some(len) }),
+            Some(message) => Err(StepWarning {
+                kind: WarningKind::MalformedBlock,
+                message,
+                skip: Some(len),
+            }),
         }
     }
 
@@ -183,22 +212,39 @@ impl PcapngState {
                 }
                 let cap = self.u32_at(w, 20) as usize;
                 if cap > len - 32 {
-                    return Err(malformed(len, "packet block's captured length runs past the block"));
+                    return Err(malformed(
+                        len,
+                        "packet block's captured length runs past the block",
+                    ));
                 }
                 let ts = (u64::from(self.u32_at(w, 12)) << 32) | u64::from(self.u32_at(w, 16));
-                (u32::from(self.u16_at(w, 8)), Some(ts), cap, self.u32_at(w, 24), 28)
+                (
+                    u32::from(self.u16_at(w, 8)),
+                    Some(ts),
+                    cap,
+                    self.u32_at(w, 24),
+                    28,
+                )
             }
             _ => match self.parse(w) {
                 Ok(Block::EnhancedPacket(epb)) => {
                     let cap = epb.caplen as usize;
                     if cap > len - 32 {
-                        return Err(malformed(len, "enhanced packet block's captured length runs past the block"));
+                        return Err(malformed(
+                            len,
+                            "enhanced packet block's captured length runs past the block",
+                        ));
                     }
                     let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
                     (epb.if_id, Some(ts), cap, epb.origlen, 28)
                 }
                 Ok(_) => return Ok(Step::Skip(len)),
-                Err(e) => return Err(malformed(len, &format!("unparsable enhanced packet block: {e}"))),
+                Err(e) => {
+                    return Err(malformed(
+                        len,
+                        &format!("unparsable enhanced packet block: {e}"),
+                    ))
+                }
             },
         };
         let Some(iface) = self.interfaces.get(if_id as usize).copied() else {

@@ -64,7 +64,10 @@ pub(crate) const SNIFF_LEN: usize = 16;
 
 /// Recognises a stream from its first bytes.
 pub(crate) fn sniff(b: &[u8]) -> Sniffed {
-    let le = |i: usize| b.get(i..i + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+    let le = |i: usize| {
+        b.get(i..i + 4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    };
     if b.is_empty() {
         return Sniffed::Other("empty file".into());
     }
@@ -80,20 +83,46 @@ pub(crate) fn sniff(b: &[u8]) -> Sniffed {
         Some(0xa1b2_3c4d) => return cap(false, true, false),
         Some(0x4d3c_b2a1) => return cap(true, true, false),
         Some(0xa1b2_cd34) => return cap(false, false, true),
-        Some(0x34cd_b2a1) => return other("modified (Alexey Kuznetsov) pcap, big-endian, which is not supported"),
+        Some(0x34cd_b2a1) => {
+            return other("modified (Alexey Kuznetsov) pcap, big-endian, which is not supported")
+        }
         Some(0x0a0d_0d0a) => return Sniffed::Capture(Format::Pcapng),
         _ => {}
     }
     let named: &[(&[u8], &str)] = &[
-        (b"snoop\0\0\0", "Solaris snoop capture (RFC 1761); convert it with `editcap -F pcap`"),
-        (b"BZh", "bzip2-compressed data (only gzip and zstd are read; decompress it first)"),
-        (&[0xfd, b'7', b'z', b'X', b'Z', 0], "xz-compressed data (only gzip and zstd are read; decompress it first)"),
-        (&[0x04, 0x22, 0x4d, 0x18], "lz4-compressed data (only gzip and zstd are read; decompress it first)"),
+        (
+            b"snoop\0\0\0",
+            "Solaris snoop capture (RFC 1761); convert it with `editcap -F pcap`",
+        ),
+        (
+            b"BZh",
+            "bzip2-compressed data (only gzip and zstd are read; decompress it first)",
+        ),
+        (
+            &[0xfd, b'7', b'z', b'X', b'Z', 0],
+            "xz-compressed data (only gzip and zstd are read; decompress it first)",
+        ),
+        (
+            &[0x04, 0x22, 0x4d, 0x18],
+            "lz4-compressed data (only gzip and zstd are read; decompress it first)",
+        ),
         (b"PK\x03\x04", "zip archive (extract the capture first)"),
-        (b"GMBU", "Microsoft Network Monitor 2.x capture; convert it with `editcap -F pcap`"),
-        (b"RTSS", "Microsoft Network Monitor 1.x capture; convert it with `editcap -F pcap`"),
-        (b"XCP\0", "NetXRay / Sniffer capture; convert it with `editcap -F pcap`"),
-        (b"iptrace", "AIX iptrace capture; convert it with `editcap -F pcap`"),
+        (
+            b"GMBU",
+            "Microsoft Network Monitor 2.x capture; convert it with `editcap -F pcap`",
+        ),
+        (
+            b"RTSS",
+            "Microsoft Network Monitor 1.x capture; convert it with `editcap -F pcap`",
+        ),
+        (
+            b"XCP\0",
+            "NetXRay / Sniffer capture; convert it with `editcap -F pcap`",
+        ),
+        (
+            b"iptrace",
+            "AIX iptrace capture; convert it with `editcap -F pcap`",
+        ),
         (b"\x7fELF", "ELF executable"),
         (b"%PDF", "PDF document"),
     ];
@@ -102,7 +131,9 @@ pub(crate) fn sniff(b: &[u8]) -> Sniffed {
             return other(name);
         }
     }
-    if b.iter().all(|&c| c == b'\n' || c == b'\r' || c == b'\t' || (0x20..0x7f).contains(&c)) {
+    if b.iter()
+        .all(|&c| c == b'\n' || c == b'\r' || c == b'\t' || (0x20..0x7f).contains(&c))
+    {
         return other("text, not a capture");
     }
     other("unrecognised format")
@@ -140,9 +171,18 @@ mod tests {
         assert_eq!(sniff(&[0x4d, 0x3c, 0xb2, 0xa1]), cap(false, true, false));
         assert_eq!(sniff(&[0xa1, 0xb2, 0x3c, 0x4d]), cap(true, true, false));
         assert_eq!(sniff(&[0x34, 0xcd, 0xb2, 0xa1]), cap(false, false, true));
-        assert_eq!(sniff(&[0x0a, 0x0d, 0x0d, 0x0a]), Sniffed::Capture(Format::Pcapng));
-        assert_eq!(sniff(&[0x1f, 0x8b, 8]), Sniffed::Compressed(Compression::Gzip));
-        assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Sniffed::Compressed(Compression::Zstd));
+        assert_eq!(
+            sniff(&[0x0a, 0x0d, 0x0d, 0x0a]),
+            Sniffed::Capture(Format::Pcapng)
+        );
+        assert_eq!(
+            sniff(&[0x1f, 0x8b, 8]),
+            Sniffed::Compressed(Compression::Gzip)
+        );
+        assert_eq!(
+            sniff(&[0x28, 0xb5, 0x2f, 0xfd]),
+            Sniffed::Compressed(Compression::Zstd)
+        );
     }
 
     #[test]

@@ -89,7 +89,9 @@ impl Source {
     pub(crate) fn consume(&mut self, n: usize) {
         match self {
             Source::Mapped { bytes, pos } => *pos = (*pos + n).min(bytes.len()),
-            Source::Stream { start, end, base, .. } => {
+            Source::Stream {
+                start, end, base, ..
+            } => {
                 let n = n.min(*end - *start);
                 *start += n;
                 *base += n as u64;
