@@ -1,4 +1,4 @@
-//! Byte sources: a memory-mapped file or a buffered stream (stdin, decompressors), both seen by
+//! Byte sources: bytes in memory or a buffered stream (files, stdin, decompressors), both seen by
 //! the record parsers as one sliding window over the capture's bytes.
 
 use std::io::{self, Read};
@@ -9,11 +9,11 @@ const READ_CHUNK: usize = 1 << 20;
 /// A window over the capture's bytes that record parsers consume from the front.
 ///
 /// `window()` returns the bytes not yet consumed that are in memory now; `fill(n)` makes at least
-/// `n` bytes available unless the input ends first. A memory-mapped file has everything in memory
-/// from the start; a stream keeps one growing buffer and reads on demand, so that memory is bounded
-/// by the largest record, not by the capture.
+/// `n` bytes available unless the input ends first. In-memory bytes are all there from the start;
+/// a stream keeps one buffer and reads on demand, so that memory is bounded by the largest
+/// record, not by the capture.
 pub(crate) enum Source {
-    /// A whole file mapped into memory (or any in-memory bytes).
+    /// A whole capture already in memory.
     Mapped {
         /// The bytes.
         bytes: Bytes,
@@ -34,7 +34,6 @@ pub(crate) enum Source {
 
 /// Owned bytes behind a [`Source::Mapped`].
 pub(crate) enum Bytes {
-    Map(memmap2::Mmap),
     Vec(Vec<u8>),
 }
 
@@ -42,7 +41,6 @@ impl std::ops::Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            Bytes::Map(m) => m,
             Bytes::Vec(v) => v,
         }
     }
