@@ -65,8 +65,6 @@ pub enum WarningKind {
     BadSection,
     /// Reading or decompressing the input failed part-way.
     ReadError,
-    /// Bytes follow the last record that are not a record.
-    TrailingGarbage,
 }
 
 impl WarningKind {
@@ -79,13 +77,7 @@ impl WarningKind {
             WarningKind::UnknownInterface => "unknown-interface",
             WarningKind::BadSection => "bad-section",
             WarningKind::ReadError => "read-error",
-            WarningKind::TrailingGarbage => "trailing-garbage",
         }
-    }
-
-    /// Whether reading stops after this warning (the rest of the input is unusable).
-    pub fn is_terminal(self) -> bool {
-        !matches!(self, WarningKind::UnknownInterface)
     }
 }
 

@@ -89,6 +89,14 @@ pub(crate) fn sniff(b: &[u8]) -> Sniffed {
         Some(0x0a0d_0d0a) => return Sniffed::Capture(Format::Pcapng),
         _ => {}
     }
+    // A pcapng block other than a section header at offset 0: a fragment cut from a pcapng file.
+    if let (Some(ty @ (1 | 2 | 3 | 5 | 6)), Some(len)) = (le(0), le(4)) {
+        if len >= 12 && len % 4 == 0 && len < (1 << 26) {
+            return Sniffed::Other(format!(
+                "pcapng block of type {ty} without a section header block (a fragment of a pcapng file?)"
+            ));
+        }
+    }
     let named: &[(&[u8], &str)] = &[
         (
             b"snoop\0\0\0",
@@ -194,5 +202,9 @@ mod tests {
         assert_eq!(sniff(b""), other("empty file"));
         assert_eq!(sniff(b"hello world\n"), other("text, not a capture"));
         assert_eq!(sniff(&[0, 1, 2, 3, 0xff]), other("unrecognised format"));
+        match sniff(&[6, 0, 0, 0, 0xa0, 0, 0, 0, 0, 0]) {
+            Sniffed::Other(s) => assert!(s.contains("without a section header"), "{s}"),
+            s => panic!("{s:?}"),
+        }
     }
 }
