@@ -480,3 +480,137 @@ impl<R: Read> Read for ZstdReader<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(ty: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut v = ty.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        v.extend_from_slice(body);
+        v.extend_from_slice(&len.to_le_bytes());
+        v
+    }
+
+    fn shb() -> Vec<u8> {
+        let mut b = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+        b.extend_from_slice(&[1, 0, 0, 0]);
+        b.extend_from_slice(&u64::MAX.to_le_bytes());
+        block(0x0a0d_0d0a, &b)
+    }
+
+    fn idb(link: u16, snaplen: u32, tsresol: Option<u8>) -> Vec<u8> {
+        let mut b = link.to_le_bytes().to_vec();
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&snaplen.to_le_bytes());
+        if let Some(r) = tsresol {
+            b.extend_from_slice(&[9, 0, 1, 0, r, 0, 0, 0, 0, 0, 0, 0]);
+        }
+        block(1, &b)
+    }
+
+    fn epb(iface: u32, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
+        let mut b = iface.to_le_bytes().to_vec();
+        b.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        b.extend_from_slice(&(ts as u32).to_le_bytes());
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&orig.to_le_bytes());
+        b.extend_from_slice(data);
+        b.resize(b.len().div_ceil(4) * 4, 0);
+        block(6, &b)
+    }
+
+    /// An Ethernet/IPv4/UDP frame whose IP header says 1000 bytes although 42 are captured.
+    fn snapped_frame() -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[
+            0x08, 0x00, 0x45, 0, 0x03, 0xe8, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 17, 0, 0, 1,
+        ]);
+        f.extend_from_slice(&[0xc3, 0x50, 0, 53, 0x03, 0xd4, 0, 0]);
+        f
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_spb_and_snaplen() {
+        let mut cap = shb();
+        cap.extend(idb(1, 0, None)); // Ethernet, microseconds
+        cap.extend(idb(101, 0, Some(9))); // raw IP, nanoseconds
+        cap.extend(epb(0, 1_571_162_400_000_001, &snapped_frame(), 1014));
+        cap.extend(epb(
+            1,
+            1_571_162_400_000_000_002,
+            &snapped_frame()[14..],
+            1000,
+        ));
+        // A simple packet block: interface 0, original length 60, 60 bytes of data.
+        let mut spb = 60u32.to_le_bytes().to_vec();
+        spb.extend_from_slice(&[0xab; 60]);
+        cap.extend(block(3, &spb));
+        // A packet on an interface that does not exist: skipped with a warning, reading goes on.
+        cap.extend(epb(7, 0, &[1, 2, 3, 4], 4));
+        cap.extend(epb(0, 5, &snapped_frame(), 42));
+        let mut r = CaptureReader::from_bytes("mem.pcapng", cap).unwrap();
+        assert_eq!(r.format(), Format::Pcapng);
+        let mut seen = Vec::new();
+        while let Some(f) = r.next_frame() {
+            let decoded = crate::decode(&f).ok().map(|p| p.payload_len);
+            seen.push((
+                f.link_type,
+                f.ts.to_string(),
+                f.data.len(),
+                f.orig_len,
+                decoded,
+            ));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    1,
+                    "2019-10-15T18:00:00.000001Z".to_string(),
+                    42,
+                    1014,
+                    Some(972)
+                ),
+                (
+                    101,
+                    "2019-10-15T18:00:00.000000Z".to_string(),
+                    28,
+                    1000,
+                    Some(972)
+                ),
+                (1, "1970-01-01T00:00:00.000000Z".to_string(), 60, 60, None),
+                (
+                    1,
+                    "1970-01-01T00:00:00.000005Z".to_string(),
+                    42,
+                    42,
+                    Some(972)
+                ),
+            ]
+        );
+        let st = r.stats();
+        assert_eq!((st.frames, st.snapped_frames), (4, 2));
+        assert_eq!(st.link_types.get(&101), Some(&1));
+        assert_eq!(r.warnings().len(), 1);
+        assert_eq!(r.warnings()[0].kind, WarningKind::UnknownInterface);
+    }
+
+    #[test]
+    fn big_endian_pcapng_section_is_read() {
+        // Same SHB written big-endian.
+        let mut b = vec![
+            0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 28, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0, 0,
+        ];
+        b.extend_from_slice(&[0xff; 8]);
+        b.extend_from_slice(&[0, 0, 0, 28]);
+        let mut idb = vec![0, 0, 0, 1, 0, 0, 0, 20, 0, 1, 0, 0, 0, 0, 0, 0];
+        idb.extend_from_slice(&[0, 0, 0, 20]);
+        b.extend(idb);
+        let mut r = CaptureReader::from_bytes("be.pcapng", b).unwrap();
+        assert!(r.next_frame().is_none());
+        assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+    }
+}
