@@ -90,7 +90,7 @@ fn every_corpus_file_is_read_without_panic() {
     for (_, w) in &out.warned {
         report.push_str(&format!("  {w}\n"));
     }
-    write_report("corpus-read.txt", &report);
+    common::write_report("corpus-read.txt", &report);
     println!("{report}");
     assert!(out.panicked.is_empty(), "panicked on: {:?}", out.panicked);
     // Every file with a capture extension that is refused must be refused for a stated reason
@@ -99,11 +99,4 @@ fn every_corpus_file_is_read_without_panic() {
     for (f, e) in &out.refused {
         assert!(!e.is_empty(), "{f} refused without a reason");
     }
-}
-
-/// Writes a report under `target/reports/` so CI logs and humans can read it after the run.
-pub fn write_report(name: &str, text: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/reports");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join(name), text);
 }

@@ -4,17 +4,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
 use phonehome_decode::CaptureReader;
-
-fn write_report(name: &str, text: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/reports");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join(name), text);
-}
 
 /// capinfos' packet count for each file it reads without error.
 fn capinfos_counts(files: &[PathBuf]) -> BTreeMap<PathBuf, u64> {
@@ -88,7 +82,7 @@ fn packet_counts_equal_capinfos() {
         refused_by_us.len(),
         refused_by_us.join("\n")
     );
-    write_report("packet-counts.txt", &report);
+    common::write_report("packet-counts.txt", &report);
     println!("{report}");
     assert!(
         differ.is_empty(),
@@ -183,7 +177,7 @@ fn ndpi_corpus_names_agree_with_tshark() {
         results.len(),
         lines.join("\n")
     );
-    write_report("names-vs-tshark.txt", &report);
+    common::write_report("names-vs-tshark.txt", &report);
     println!("{}", report.lines().take(6).collect::<Vec<_>>().join("\n"));
     assert!(total > 1000, "too few names compared: {total}");
     assert!(

@@ -203,3 +203,10 @@ pub fn skeleton_tshark(v: &str) -> String {
     }
     skeleton_bytes(&raw)
 }
+
+/// Writes a report under `target/reports/` so CI logs and humans can read it after the run.
+pub fn write_report(name: &str, text: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/reports");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join(name), text);
+}
