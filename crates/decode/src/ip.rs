@@ -117,31 +117,29 @@ pub fn ipv6(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
     let mut next = p.get_next_header().0;
     let mut pos = 40usize;
     let mut fragment = None;
+    // Extension headers must lie within both the captured bytes and the payload length.
+    let within = &data[..end];
+    let header = |pos: usize, len: usize, what: &'static str| {
+        within
+            .get(pos..pos + len)
+            .ok_or(DecodeError::Truncated(what))
+    };
     for _ in 0..MAX_EXT_HEADERS {
         match next {
             // Hop-by-hop, routing, destination options, mobility, HIP, shim6.
             0 | 43 | 60 | 135 | 139 | 140 => {
-                let b = data
-                    .get(pos..pos + 2)
-                    .filter(|_| pos + 2 <= end)
-                    .ok_or(DecodeError::Truncated("IPv6 extension header"))?;
+                let b = header(pos, 2, "IPv6 extension header")?;
                 next = b[0];
                 pos += (usize::from(b[1]) + 1) * 8;
             }
             // Authentication header: length in 4-byte units, minus 2.
             51 => {
-                let b = data
-                    .get(pos..pos + 2)
-                    .filter(|_| pos + 2 <= end)
-                    .ok_or(DecodeError::Truncated("IPv6 authentication header"))?;
+                let b = header(pos, 2, "IPv6 authentication header")?;
                 next = b[0];
                 pos += (usize::from(b[1]) + 2) * 4;
             }
             44 => {
-                let b = data
-                    .get(pos..pos + 8)
-                    .filter(|_| pos + 8 <= end)
-                    .ok_or(DecodeError::Truncated("IPv6 fragment header"))?;
+                let b = header(pos, 8, "IPv6 fragment header")?;
                 next = b[0];
                 let off_flags = u16::from_be_bytes([b[2], b[3]]);
                 fragment = Some(Fragment {
