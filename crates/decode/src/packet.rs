@@ -62,11 +62,14 @@ pub enum Tunnel {
     Gre,
     /// VXLAN (UDP port 4789).
     Vxlan,
+    /// GTP-U, the user plane of mobile networks (UDP port 2152).
+    GtpU,
 }
 
 /// Most tunnels removed from one packet.
 const MAX_TUNNELS: u8 = 4;
 const VXLAN_PORT: u16 = 4789;
+const GTP_U_PORT: u16 = 2152;
 
 impl<'a> Packet<'a> {
     /// Source and destination ports (0 for protocols without ports).
@@ -199,15 +202,87 @@ fn tunnel_payload<'a>(ip: &IpHeader, rest: &'a [u8]) -> Option<(Tunnel, Inner<'a
             Some((Tunnel::Gre, inner))
         }
         17 => {
-            let b = rest.get(..16)?;
-            let dport = u16::from_be_bytes([b[2], b[3]]);
-            if dport != VXLAN_PORT || b[8] & 0x08 == 0 {
-                return None;
+            let b = rest.get(..8)?;
+            let (sport, dport) = (
+                u16::from_be_bytes([b[0], b[1]]),
+                u16::from_be_bytes([b[2], b[3]]),
+            );
+            let body = &rest[8..];
+            if dport == VXLAN_PORT {
+                if body.first()? & 0x08 == 0 || body.len() < 8 {
+                    return None;
+                }
+                let inner = link::network_layer(link::linktype::ETHERNET, &body[8..])
+                    .map(|l| (l.kind, l.data));
+                Some((Tunnel::Vxlan, inner))
+            } else if dport == GTP_U_PORT || sport == GTP_U_PORT {
+                let inner = gtp_u_payload(body)?;
+                let kind = match inner.first().map(|v| v >> 4) {
+                    Some(4) => NetKind::Ipv4,
+                    Some(6) => NetKind::Ipv6,
+                    _ => return None,
+                };
+                Some((Tunnel::GtpU, Ok((kind, inner))))
+            } else {
+                None
             }
-            let inner = link::network_layer(link::linktype::ETHERNET, &rest[16..])
-                .map(|l| (l.kind, l.data));
-            Some((Tunnel::Vxlan, inner))
         }
         _ => None,
+    }
+}
+
+/// The T-PDU inside a GTPv1-U G-PDU (3GPP TS 29.281): an 8-byte header, 4 more bytes when any of
+/// the E, S or PN flags is set, then a chain of extension headers (length in 4-byte units, next
+/// type in the last byte). `None` for signalling messages and anything malformed.
+fn gtp_u_payload(b: &[u8]) -> Option<&[u8]> {
+    let h = b.get(..8)?;
+    // Version 1, protocol type GTP, message type 255 (G-PDU).
+    if h[0] >> 5 != 1 || h[0] & 0x10 == 0 || h[1] != 0xff {
+        return None;
+    }
+    if h[0] & 0x07 == 0 {
+        return b.get(8..);
+    }
+    let mut next = *b.get(11)?;
+    let mut pos = 12;
+    for _ in 0..16 {
+        if next == 0 {
+            return b.get(pos..);
+        }
+        let len = usize::from(*b.get(pos)?) * 4;
+        if len == 0 {
+            return None;
+        }
+        next = *b.get(pos + len - 1)?;
+        pos += len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gtp_u_headers() {
+        let inner = [0x45, 0, 0, 20];
+        let mut plain = vec![0x30, 0xff, 0, 4, 0, 0, 0, 1];
+        plain.extend_from_slice(&inner);
+        assert_eq!(gtp_u_payload(&plain), Some(&inner[..]));
+        // With a sequence number and one PDU-session extension header.
+        let mut ext = vec![
+            0x36, 0xff, 0, 12, 0, 0, 0, 1, 0, 7, 0, 0x85, 1, 0x10, 0x01, 0x00,
+        ];
+        ext.extend_from_slice(&inner);
+        assert_eq!(gtp_u_payload(&ext), Some(&inner[..]));
+        // Echo request (type 1) and zero-length extension headers are not tunnels.
+        assert_eq!(
+            gtp_u_payload(&[0x32, 1, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0]),
+            None
+        );
+        assert_eq!(
+            gtp_u_payload(&[0x34, 0xff, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0x85, 0]),
+            None
+        );
     }
 }
