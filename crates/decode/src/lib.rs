@@ -48,7 +48,7 @@ mod time;
 pub use capture::{CaptureReader, Compression, Format, Frame, ReadLimits, ReadStats};
 pub use error::{CaptureError, Warning, WarningKind};
 pub use link::NetKind;
-pub use packet::{decode, decode_link, Packet, Transport, Tunnel};
+pub use packet::{decode, decode_link, decode_transport, Packet, Transport, Tunnel};
 pub use time::Timestamp;
 
 /// Why a frame could not be decoded to the transport layer. Per-packet, never fatal: callers

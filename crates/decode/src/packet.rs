@@ -48,6 +48,9 @@ pub struct Packet<'a> {
     pub payload: &'a [u8],
     /// The transport payload length on the wire, from the headers.
     pub payload_len: u32,
+    /// Everything captured after the IP header(s): transport header and payload (what fragment
+    /// reassembly needs from a first fragment).
+    pub ip_payload: &'a [u8],
     /// The outermost tunnel this packet was carried in, when it was decapsulated (the headers
     /// above are the inner ones).
     pub tunnel: Option<Tunnel>,
@@ -118,6 +121,25 @@ fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, D
             }
         }
     }
+    if ip.fragment.is_some_and(|f| f.offset > 0) {
+        return Ok(Packet {
+            vlan: None,
+            src_mac: None,
+            ip,
+            transport: Transport::Fragment,
+            payload: rest,
+            payload_len: ip.total_len.saturating_sub(ip.header_len),
+            ip_payload: rest,
+            tunnel: None,
+        });
+    }
+    decode_transport(ip, rest)
+}
+
+/// Decodes the transport layer of an IP packet whose header is already parsed: `rest` is what
+/// follows the IP header(s). The flow layer calls this on a reassembled datagram, with `ip`
+/// describing the whole datagram (`fragment: None`, `total_len` = header + reassembled bytes).
+pub fn decode_transport(ip: IpHeader, rest: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let l4_len = ip.total_len.saturating_sub(ip.header_len);
     let mut packet = Packet {
         vlan: None,
@@ -126,14 +148,9 @@ fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, D
         transport: Transport::Other,
         payload: &[],
         payload_len: 0,
+        ip_payload: rest,
         tunnel: None,
     };
-    if ip.fragment.is_some_and(|f| f.offset > 0) {
-        packet.transport = Transport::Fragment;
-        packet.payload = rest;
-        packet.payload_len = l4_len;
-        return Ok(packet);
-    }
     match ip.protocol {
         6 => {
             let (h, payload) = tcp::tcp(rest)?;

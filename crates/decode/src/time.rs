@@ -35,6 +35,13 @@ impl Timestamp {
         (self.secs - earlier.secs) as f64 + (f64::from(self.nanos) - f64::from(earlier.nanos)) / 1e9
     }
 
+    /// Nanoseconds since the epoch, saturating (enough for ±292 years around 1970).
+    pub fn as_nanos(self) -> i64 {
+        self.secs
+            .saturating_mul(1_000_000_000)
+            .saturating_add(i64::from(self.nanos))
+    }
+
     /// RFC 3339 in UTC with microseconds, e.g. `2019-10-15T18:04:05.123456Z`.
     pub fn rfc3339(self) -> String {
         self.to_string()

@@ -1,5 +1,49 @@
 //! Flow aggregation for phonehome: bidirectional flows, TCP connection boundaries, the DNS name
-//! table, name attribution and the mergeable `CaptureSummary`.
+//! table, name attribution and the mergeable [`CaptureSummary`].
 //!
-//! This crate is laid down by the workspace issue and filled in by the flow-aggregation issue;
-//! until then it exports nothing, so that nothing can depend on behaviour that does not exist.
+//! ```no_run
+//! use phonehome_decode::CaptureReader;
+//! use phonehome_flows::{analyze, Config};
+//!
+//! let mut reader = CaptureReader::open("capture.pcap")?;
+//! let summary = analyze(&mut reader, Config::default(), |_bytes| {});
+//! for (host, stats) in &summary.hosts {
+//!     println!("{host}: {} connections", stats.connections);
+//! }
+//! # Ok::<(), phonehome_decode::CaptureError>(())
+//! ```
+//!
+//! # Modules
+//! - [`key`]: the canonical 5-tuple and server-side detection.
+//! - [`tcpstate`]: Zeek-style `conn_state` and history.
+//! - [`frag`]: IPv4/IPv6 fragment reassembly.
+//! - [`stream`]: the client's first bytes in sequence order.
+//! - [`names`]: the DNS name table.
+//! - [`dissect`]: application facts per flow.
+//! - [`analyzer`]: the flow table.
+//! - [`hosts`], [`summary`]: aggregation and merging.
+//! - [`fingerprint`]: JA3 and JA4.
+//!
+//! Memory is bounded by live flows (idle timeouts, a live-flow cap, fragment and stream limits)
+//! plus the output rows themselves, which are capped per kind.
+
+pub mod analyzer;
+pub mod dissect;
+pub mod fingerprint;
+pub mod flow;
+pub mod frag;
+pub mod hosts;
+pub mod key;
+pub mod names;
+pub mod records;
+pub mod stream;
+pub mod summary;
+pub mod tcpstate;
+
+pub use analyzer::{analyze, Analyzer, Config};
+pub use hosts::HostStats;
+pub use key::{Endpoint, FlowKey};
+pub use records::{
+    proto_name, DirStats, DnsRow, FlowRecord, HttpRow, LocalName, NameSource, TlsRow,
+};
+pub use summary::{CaptureSummary, Counters, Source};

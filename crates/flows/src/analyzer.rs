@@ -1,0 +1,390 @@
+//! The flow table: packets in, finished flows and a [`CaptureSummary`] out.
+
+use std::collections::HashMap;
+
+use phonehome_decode::tcp::TcpFlags;
+use phonehome_decode::{
+    decode, decode_transport, CaptureReader, DecodeError, Frame, Packet, Timestamp, Transport,
+};
+
+use crate::dissect::Rows;
+use crate::flow::Flow;
+use crate::frag::{Defragmenter, FragLimits};
+use crate::key::{first_sender_is_client, Endpoint, FlowKey};
+use crate::records::{FlowRecord, NameSource};
+use crate::summary::{CaptureSummary, Counters, FragStatsSum, Source};
+
+const NS: i64 = 1_000_000_000;
+
+/// What a user may tune about flow building.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// TCP inactivity timeout, seconds (Zeek's default: 5 minutes).
+    pub tcp_idle_s: f64,
+    /// UDP inactivity timeout, seconds (Zeek's default: 1 minute).
+    pub udp_idle_s: f64,
+    /// Inactivity timeout for ICMP and other protocols, seconds.
+    pub other_idle_s: f64,
+    /// Split flows longer than this many seconds (off by default).
+    pub active_timeout_s: Option<f64>,
+    /// Skip packets earlier than this many seconds after the first packet.
+    pub since_s: Option<f64>,
+    /// Skip packets later than this many seconds after the first packet.
+    pub until_s: Option<f64>,
+    /// Most flows alive at once; beyond it the least recently active are finished early.
+    pub max_live_flows: usize,
+    /// Fragment reassembly limits.
+    pub frag: FragLimits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            tcp_idle_s: 300.0,
+            udp_idle_s: 60.0,
+            other_idle_s: 60.0,
+            active_timeout_s: None,
+            since_s: None,
+            until_s: None,
+            max_live_flows: 1_000_000,
+            frag: FragLimits::default(),
+        }
+    }
+}
+
+fn ns(s: f64) -> i64 {
+    (s * 1e9).clamp(0.0, i64::MAX as f64) as i64
+}
+
+/// Builds flows from one capture's frames.
+#[derive(Debug)]
+pub struct Analyzer {
+    cfg: Config,
+    idle_ns: [i64; 3],
+    live: HashMap<FlowKey, Flow>,
+    finished: Vec<FlowRecord>,
+    rows: Rows,
+    defrag: Defragmenter,
+    next_id: u64,
+    counters: Counters,
+    first_in_file: Option<i64>,
+    first_ts: Option<Timestamp>,
+    last_ts: Option<Timestamp>,
+    clock: i64,
+    next_sweep: i64,
+}
+
+impl Analyzer {
+    /// An empty table.
+    pub fn new(cfg: Config) -> Analyzer {
+        Analyzer {
+            idle_ns: [ns(cfg.tcp_idle_s), ns(cfg.udp_idle_s), ns(cfg.other_idle_s)],
+            defrag: Defragmenter::new(cfg.frag),
+            cfg,
+            live: HashMap::new(),
+            finished: Vec::new(),
+            rows: Rows::default(),
+            next_id: 1,
+            counters: Counters::default(),
+            first_in_file: None,
+            first_ts: None,
+            last_ts: None,
+            clock: i64::MIN,
+            next_sweep: i64::MIN,
+        }
+    }
+
+    /// Flows alive now.
+    pub fn live_flows(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Feeds one frame.
+    pub fn feed(&mut self, frame: &Frame<'_>) {
+        let now = frame.ts.as_nanos();
+        let first = *self.first_in_file.get_or_insert(now);
+        let rel = now.saturating_sub(first);
+        if self.cfg.since_s.is_some_and(|s| rel < ns(s))
+            || self.cfg.until_s.is_some_and(|u| rel > ns(u))
+        {
+            self.counters.filtered += 1;
+            return;
+        }
+        self.first_ts = Some(self.first_ts.map_or(frame.ts, |t| t.min(frame.ts)));
+        self.last_ts = Some(self.last_ts.map_or(frame.ts, |t| t.max(frame.ts)));
+        self.clock = self.clock.max(now);
+        if self.clock >= self.next_sweep {
+            self.sweep();
+            self.next_sweep = self.clock.saturating_add(NS);
+        }
+        match decode(frame) {
+            Ok(p) => self.packet(&p, frame.ts, u64::from(p.ip.total_len)),
+            Err(e) => {
+                let reason = match e {
+                    DecodeError::UnsupportedLink(lt) => format!("link type {lt}"),
+                    DecodeError::NotIp(k) => format!("not IP ({k:?})"),
+                    DecodeError::Truncated(w) => format!("truncated {w}"),
+                    DecodeError::Malformed(w) => format!("malformed {w}"),
+                    _ => "other".to_string(),
+                };
+                *self.counters.undecoded.entry(reason).or_default() += 1;
+            }
+        }
+    }
+
+    fn packet(&mut self, p: &Packet<'_>, ts: Timestamp, ip_bytes: u64) {
+        if p.ip.fragment.is_some() {
+            let data = p.ip_payload;
+            if let Some(r) = self.defrag.add(&p.ip, data, ts.as_nanos(), p.vlan) {
+                match decode_transport(r.header, &r.data) {
+                    Ok(mut whole) => {
+                        whole.vlan = r.vlan;
+                        whole.src_mac = p.src_mac;
+                        whole.tunnel = p.tunnel;
+                        self.flow_packet(&whole, ts, r.wire_ip_bytes);
+                    }
+                    Err(_) => {
+                        *self
+                            .counters
+                            .undecoded
+                            .entry("reassembled datagram undecodable".into())
+                            .or_default() += 1;
+                    }
+                }
+            }
+            return;
+        }
+        self.flow_packet(p, ts, ip_bytes);
+    }
+
+    fn flow_packet(&mut self, p: &Packet<'_>, ts: Timestamp, ip_bytes: u64) {
+        self.counters.packets += 1;
+        let now = ts.as_nanos();
+        let (sp, dp) = p.ports();
+        let src = Endpoint {
+            ip: p.ip.src,
+            port: sp,
+        };
+        let dst = Endpoint {
+            ip: p.ip.dst,
+            port: dp,
+        };
+        let key = FlowKey::new(p.ip.protocol, src, dst, p.vlan);
+        let tcp = match p.transport {
+            Transport::Tcp(h) => Some(h),
+            _ => None,
+        };
+        let syn_only =
+            tcp.is_some_and(|h| h.flags.has(TcpFlags::SYN) && !h.flags.has(TcpFlags::ACK));
+        if let Some(f) = self.live.get(&key) {
+            if self.starts_new(f, now, syn_only, tcp.map(|h| h.seq)) {
+                let f = self.live.remove(&key);
+                if let Some(f) = f {
+                    self.finish(f);
+                }
+            }
+        }
+        if !self.live.contains_key(&key) {
+            if self.live.len() >= self.cfg.max_live_flows {
+                self.shed();
+            }
+            let client_first = match tcp {
+                Some(h) if h.flags.has(TcpFlags::SYN) => !h.flags.has(TcpFlags::ACK),
+                _ => first_sender_is_client(src, dst),
+            };
+            let (c, s) = if client_first { (src, dst) } else { (dst, src) };
+            let id = self.next_id;
+            self.next_id += 1;
+            self.live
+                .insert(key, Flow::new(id, p.ip.protocol, c, s, p.vlan, ts));
+        }
+        let Some(flow) = self.live.get_mut(&key) else {
+            return;
+        };
+        let up = flow.client == src;
+        flow.count(up, ip_bytes, u64::from(p.payload_len), ts);
+        if let Some(h) = tcp {
+            if let Some(t) = flow.tcp.as_mut() {
+                t.update(&h, p.payload_len, up);
+            }
+            if up && syn_only {
+                Rows::client_syn(flow, h.seq);
+            }
+        }
+        self.rows.packet(flow, p, up, ts);
+    }
+
+    /// Whether a packet on an existing flow's 5-tuple starts a new flow: idle past the timeout,
+    /// past the active timeout, or a new SYN on a closed (or closing, with a new ISN) TCP
+    /// connection.
+    fn starts_new(&self, f: &Flow, now: i64, syn_only: bool, seq: Option<u32>) -> bool {
+        if now.saturating_sub(f.last_ns) > self.idle_for(f.proto) {
+            return true;
+        }
+        if let Some(a) = self.cfg.active_timeout_s {
+            if now.saturating_sub(f.start.as_nanos()) > ns(a) {
+                return true;
+            }
+        }
+        match (&f.tcp, syn_only) {
+            (Some(t), true) => {
+                t.is_closed() || (t.is_closing() && t.client_isn().is_some_and(|i| Some(i) != seq))
+            }
+            _ => false,
+        }
+    }
+
+    fn idle_for(&self, proto: u8) -> i64 {
+        match proto {
+            6 => self.idle_ns[0],
+            17 => self.idle_ns[1],
+            _ => self.idle_ns[2],
+        }
+    }
+
+    /// Finishes flows idle past their timeout, and expires waiting fragments.
+    fn sweep(&mut self) {
+        let clock = self.clock;
+        let idle = self.idle_ns;
+        let expired: Vec<FlowKey> = self
+            .live
+            .iter()
+            .filter(|(_, f)| {
+                let limit = match f.proto {
+                    6 => idle[0],
+                    17 => idle[1],
+                    _ => idle[2],
+                };
+                clock.saturating_sub(f.last_ns) > limit
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for k in expired {
+            if let Some(f) = self.live.remove(&k) {
+                self.finish(f);
+            }
+        }
+        self.defrag.expire(clock);
+    }
+
+    /// Finishes the least recently active tenth of the live flows (the table is full).
+    fn shed(&mut self) {
+        let mut by_age: Vec<(i64, u64, FlowKey)> = self
+            .live
+            .iter()
+            .map(|(k, f)| (f.last_ns, f.id, *k))
+            .collect();
+        by_age.sort_unstable();
+        let n = (by_age.len() / 10).max(1);
+        for (_, _, k) in by_age.into_iter().take(n) {
+            if let Some(f) = self.live.remove(&k) {
+                self.finish(f);
+            }
+        }
+    }
+
+    fn finish(&mut self, mut f: Flow) {
+        let end = f.end;
+        self.rows.try_stream(&mut f, end, true);
+        let mut r = f.into_record();
+        self.attribute(&mut r, true);
+        self.finished.push(r);
+    }
+
+    /// DNS attribution (rules 2 and 3 of DESIGN.md) for a flow that carried no name itself.
+    fn attribute(&self, r: &mut FlowRecord, only_same_client: bool) {
+        if r.name_source != NameSource::None || !wants_dns_name(r.app) {
+            return;
+        }
+        let start = r.start.as_nanos();
+        let found = if only_same_client {
+            self.rows
+                .names
+                .before(r.server.ip, r.client.ip, start)
+                .map(|a| (a, NameSource::Dns))
+        } else {
+            self.rows
+                .names
+                .any(r.server.ip, start)
+                .map(|a| (a, NameSource::DnsAny))
+        };
+        if let Some((a, src)) = found {
+            r.hostname = Some(a.qname.clone());
+            r.cname_chain = a.chain.clone();
+            r.name_source = src;
+        }
+    }
+
+    /// Ends the capture: finishes every live flow, applies the weaker DNS rule to flows still
+    /// without a name, and returns the summary.
+    pub fn finish_capture(mut self, source: Source, reader_stats: Counters) -> CaptureSummary {
+        let mut left: Vec<Flow> = self.live.drain().map(|(_, f)| f).collect();
+        left.sort_unstable_by_key(|f| f.id);
+        for f in left {
+            self.finish(f);
+        }
+        self.defrag.finish();
+        let mut flows = std::mem::take(&mut self.finished);
+        for r in &mut flows {
+            self.attribute(r, false);
+        }
+        flows.sort_unstable_by_key(|f| f.id);
+        let mut counters = reader_stats;
+        counters.packets = self.counters.packets;
+        counters.undecoded = std::mem::take(&mut self.counters.undecoded);
+        counters.filtered = self.counters.filtered;
+        counters.fragments = FragStatsSum(self.defrag.stats());
+        let mut summary = CaptureSummary {
+            sources: vec![source],
+            counters,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            flows,
+            dns: self.rows.dns,
+            tls: self.rows.tls,
+            http: self.rows.http,
+            hosts: Default::default(),
+            local_names: self.rows.local_names,
+        };
+        summary.rebuild_hosts();
+        summary
+    }
+}
+
+/// Flows of local or resolver protocols keep no DNS-learnt name.
+fn wants_dns_name(app: Option<&str>) -> bool {
+    !matches!(app, Some("dns" | "mdns" | "llmnr" | "dhcp" | "ssdp"))
+}
+
+/// Reads a whole capture and summarises it. `progress` is called with the bytes read so far
+/// every few thousand frames.
+pub fn analyze(
+    reader: &mut CaptureReader,
+    cfg: Config,
+    mut progress: impl FnMut(u64),
+) -> CaptureSummary {
+    let mut a = Analyzer::new(cfg);
+    let mut n = 0u64;
+    while let Some(frame) = reader.next_frame() {
+        a.feed(&frame);
+        n += 1;
+        if n % 4096 == 0 {
+            progress(frame.offset);
+        }
+    }
+    let st = reader.stats();
+    let source = Source {
+        file: reader.name().to_string(),
+        format: reader.format().name().to_string(),
+        compression: reader.compression().name().to_string(),
+        warnings: reader.warnings().to_vec(),
+    };
+    let counters = Counters {
+        frames: st.frames,
+        captured_bytes: st.captured_bytes,
+        wire_bytes: st.wire_bytes,
+        link_types: st.link_types.clone(),
+        ..Counters::default()
+    };
+    a.finish_capture(source, counters)
+}

@@ -1,0 +1,314 @@
+//! Application facts per flow: runs the decoding crate's dissectors on single packets and on
+//! the reassembled client stream, and turns what they find into rows and names.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use phonehome_decode::app::{self, dhcp, dns, http, tls, App};
+use phonehome_decode::{Packet, Timestamp, Transport};
+
+use crate::fingerprint::{ja3, ja4};
+use crate::flow::{Flow, StreamStatus};
+use crate::names::{resolve, NameTable};
+use crate::records::{DnsRow, HttpRow, LocalName, NameSource, TlsRow};
+
+/// Fewest client bytes worth dissecting (a TLS record header is 5, a method plus space 4).
+const MIN_DISSECT: usize = 6;
+/// Most rows of each kind kept per capture (bounds memory on hostile captures).
+pub const MAX_ROWS: usize = 2_000_000;
+/// Most local names kept.
+const MAX_LOCAL_NAMES: usize = 100_000;
+
+/// The rows and the name table one capture accumulates.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// DNS messages.
+    pub dns: Vec<DnsRow>,
+    /// ClientHellos.
+    pub tls: Vec<TlsRow>,
+    /// HTTP requests.
+    pub http: Vec<HttpRow>,
+    /// Local names.
+    pub local_names: BTreeSet<LocalName>,
+    /// Address -> name answers.
+    pub names: NameTable,
+    /// Rows dropped because a limit was reached.
+    pub dropped: u64,
+}
+
+impl Rows {
+    /// Looks at one packet of `flow`; `up` is client to server.
+    pub fn packet(&mut self, flow: &mut Flow, p: &Packet<'_>, up: bool, ts: Timestamp) {
+        match p.transport {
+            Transport::Tcp(h) => {
+                if up && !p.payload.is_empty() {
+                    self.client_segment(flow, h.seq, p, ts);
+                } else if !up && p.payload.len() > 2 && flow.server.port == 53 {
+                    if let Some(App::Dns(m)) = app::dissect(p) {
+                        self.dns_message(flow, &m, "dns", p.ip.dst, p.ip.src, ts);
+                    }
+                }
+            }
+            Transport::Udp(_) => self.datagram(flow, p, ts),
+            Transport::Icmp { .. } => flow.set_app("icmp"),
+            Transport::Icmpv6 { .. } => flow.set_app("icmpv6"),
+            _ => {}
+        }
+    }
+
+    /// Marks the client's SYN so that the stream starts at ISN + 1.
+    pub fn client_syn(flow: &mut Flow, seq: u32) {
+        if let Some(s) = flow.stream.as_mut() {
+            s.set_base(seq.wrapping_add(1));
+        }
+    }
+
+    fn datagram(&mut self, flow: &mut Flow, p: &Packet<'_>, ts: Timestamp) {
+        let Some(a) = app::dissect(p) else { return };
+        // The querier is the destination of a response and the source of a query.
+        let (src, dst) = (p.ip.src, p.ip.dst);
+        match a {
+            App::Dns(m) => self.dns_message(flow, &m, "dns", src, dst, ts),
+            App::Mdns(m) => self.dns_message(flow, &m, "mdns", src, dst, ts),
+            App::Llmnr(m) => self.dns_message(flow, &m, "llmnr", src, dst, ts),
+            App::Ntp(_) => flow.set_app("ntp"),
+            App::Dhcp(d) => {
+                flow.set_app("dhcp");
+                self.dhcp(&d);
+            }
+            App::Http(r) => {
+                // SSDP: HTTP-formatted multicast discovery, not a web request.
+                flow.set_app("ssdp");
+                self.http_row(flow.id, &r, ts);
+            }
+            App::TlsClientHello(_) | App::TlsClientHelloPartial { .. } => {}
+        }
+    }
+
+    fn dns_message(
+        &mut self,
+        flow: &mut Flow,
+        m: &dns::Message<'_>,
+        kind: &'static str,
+        src: IpAddr,
+        dst: IpAddr,
+        ts: Timestamp,
+    ) {
+        flow.set_app(kind);
+        let qname = m
+            .questions
+            .first()
+            .map(|q| q.name.to_lowercase_string())
+            .unwrap_or_default();
+        if kind == "dns" && !qname.is_empty() && qname != "." {
+            flow.set_name(qname.clone(), NameSource::DnsQuery);
+        }
+        let (client, server) = if m.is_response {
+            (dst, src)
+        } else {
+            (src, dst)
+        };
+        let res = if m.is_response { resolve(m) } else { None };
+        if let Some(r) = &res {
+            if kind == "dns" {
+                self.names.learn(r, client, ts.as_nanos());
+            }
+        }
+        if kind != "dns" && m.is_response {
+            self.local_records(m, kind);
+        }
+        if self.dns.len() >= MAX_ROWS {
+            self.dropped += 1;
+            return;
+        }
+        let answers = m
+            .answers()
+            .filter_map(|r| match &r.data {
+                dns::RData::A(a) => Some(a.to_string()),
+                dns::RData::Aaaa(a) => Some(a.to_string()),
+                dns::RData::Cname(n) | dns::RData::Ptr(n) => Some(n.to_lowercase_string()),
+                dns::RData::Svcb { target, .. } => Some(target.to_lowercase_string()),
+                dns::RData::Other(_) => None,
+            })
+            .collect();
+        self.dns.push(DnsRow {
+            ts,
+            app: kind,
+            client,
+            server,
+            id: m.id,
+            is_response: m.is_response,
+            qname,
+            qtype: m.questions.first().map_or(0, |q| q.qtype),
+            rcode: m.is_response.then_some(m.rcode),
+            answers,
+            cname_chain: res.as_ref().map(|r| r.chain.clone()).unwrap_or_default(),
+            ttl_min: res.and_then(|r| r.ttl_min),
+        });
+    }
+
+    /// mDNS / LLMNR answers name local machines: keep their address records.
+    fn local_records(&mut self, m: &dns::Message<'_>, kind: &'static str) {
+        for r in m.records.iter().map(|(_, r)| r) {
+            let address = match &r.data {
+                dns::RData::A(a) => IpAddr::V4(*a),
+                dns::RData::Aaaa(a) => IpAddr::V6(*a),
+                _ => continue,
+            };
+            self.local_name(r.name.to_lowercase_string(), Some(address), kind);
+        }
+    }
+
+    fn local_name(&mut self, name: String, address: Option<IpAddr>, source: &'static str) {
+        if self.local_names.len() < MAX_LOCAL_NAMES && !name.is_empty() {
+            self.local_names.insert(LocalName {
+                name,
+                address,
+                source,
+            });
+        }
+    }
+
+    fn dhcp(&mut self, d: &dhcp::Dhcp<'_>) {
+        let address = d.requested_ip.or(d.your_ip).map(IpAddr::V4);
+        if let Some(h) = d.hostname {
+            self.local_name(String::from_utf8_lossy(h).into_owned(), address, "dhcp");
+        }
+        if let Some(f) = &d.client_fqdn {
+            self.local_name(f.clone(), address, "dhcp-fqdn");
+        }
+        if let Some(v) = d.vendor_class {
+            self.local_name(
+                String::from_utf8_lossy(v).into_owned(),
+                address,
+                "dhcp-vendor",
+            );
+        }
+    }
+
+    fn client_segment(&mut self, flow: &mut Flow, seq: u32, p: &Packet<'_>, ts: Timestamp) {
+        if flow.status == StreamStatus::Done {
+            // Later requests on a kept-alive HTTP connection start at a segment boundary.
+            if flow.app == Some("http") && http::looks_like_request(p.payload) {
+                if let Some(r) = http::parse_request(p.payload) {
+                    self.http_row(flow.id, &r, ts);
+                }
+            }
+            return;
+        }
+        let Some(stream) = flow.stream.as_mut() else {
+            return;
+        };
+        if !stream.add(seq, p.payload, p.payload_complete()) {
+            return;
+        }
+        self.try_stream(flow, ts, false);
+    }
+
+    /// Dissects the client's reassembled bytes; `last` when the flow is ending (take what
+    /// there is).
+    pub fn try_stream(&mut self, flow: &mut Flow, ts: Timestamp, last: bool) {
+        if flow.status == StreamStatus::Done {
+            return;
+        }
+        let Some(stream) = flow.stream.take() else {
+            return;
+        };
+        let b = stream.bytes();
+        let done = if b.len() < MIN_DISSECT && !last {
+            false
+        } else if tls::looks_like_handshake(b) {
+            match tls::parse_client_hello(b) {
+                Ok(ch) => {
+                    self.client_hello(flow, &ch, ts);
+                    true
+                }
+                Err(tls::TlsError::Incomplete { .. }) if !last && !stream.is_full() => false,
+                Err(tls::TlsError::Incomplete { .. }) => {
+                    flow.set_app("tls");
+                    true
+                }
+                Err(_) => true,
+            }
+        } else if http::looks_like_request(b) {
+            match http::parse_request(b) {
+                Some(r) if r.complete || last || stream.is_full() => {
+                    flow.set_app("http");
+                    if let Some(h) = r.host_name().filter(|h| !h.is_empty()) {
+                        flow.set_name(h, NameSource::Http);
+                    }
+                    self.http_row(flow.id, &r, ts);
+                    true
+                }
+                Some(_) => false,
+                None => true,
+            }
+        } else if flow.server.port == 53 {
+            match dns::parse_tcp(b) {
+                Ok(m) => {
+                    let (c, s) = (flow.client.ip, flow.server.ip);
+                    self.dns_message(flow, &m, "dns", c, s, ts);
+                    true
+                }
+                Err(_) => last || stream.is_full(),
+            }
+        } else {
+            true
+        };
+        if done {
+            flow.status = StreamStatus::Done;
+        } else {
+            flow.stream = Some(stream);
+        }
+    }
+
+    fn client_hello(&mut self, flow: &mut Flow, ch: &tls::ClientHello<'_>, ts: Timestamp) {
+        flow.set_app("tls");
+        if let Some(sni) = ch.sni_string().filter(|s| !s.is_empty()) {
+            flow.set_name(sni, NameSource::Sni);
+        }
+        if self.tls.len() >= MAX_ROWS {
+            self.dropped += 1;
+            return;
+        }
+        let mut versions: Vec<u16> = ch
+            .supported_versions
+            .iter()
+            .copied()
+            .filter(|v| !tls::is_grease(*v))
+            .collect();
+        if versions.is_empty() {
+            versions.push(ch.version);
+        }
+        self.tls.push(TlsRow {
+            ts,
+            flow_id: flow.id,
+            sni: ch.sni_string(),
+            versions,
+            alpn: ch
+                .alpn
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect(),
+            ja3: ja3(ch),
+            ja4: ja4(ch, false),
+        });
+    }
+
+    fn http_row(&mut self, flow_id: u64, r: &http::Request<'_>, ts: Timestamp) {
+        if self.http.len() >= MAX_ROWS {
+            self.dropped += 1;
+            return;
+        }
+        let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+        self.http.push(HttpRow {
+            ts,
+            flow_id,
+            method: r.method.to_string(),
+            host: text(r.host),
+            uri: r.uri.to_string(),
+            user_agent: text(r.user_agent),
+            content_type: text(r.content_type),
+        });
+    }
+}

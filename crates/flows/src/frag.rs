@@ -1,0 +1,342 @@
+//! IPv4 and IPv6 fragment reassembly, bounded in datagrams, bytes and time.
+//!
+//! A datagram is complete when the fragment without "more fragments" has arrived and the
+//! fragments cover every byte before it. Overlapping fragments keep the first bytes received
+//! (overlaps are an evasion trick; the first copy is what most stacks keep too).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use phonehome_decode::ip::IpHeader;
+
+/// Limits for fragment reassembly.
+#[derive(Debug, Clone, Copy)]
+pub struct FragLimits {
+    /// Datagrams under reassembly at once; the oldest is dropped when full.
+    pub max_datagrams: usize,
+    /// Largest datagram reassembled (bytes of transport data).
+    pub max_bytes: usize,
+    /// Seconds of capture time a datagram may wait for its missing fragments.
+    pub timeout_ns: i64,
+}
+
+impl Default for FragLimits {
+    fn default() -> Self {
+        FragLimits {
+            max_datagrams: 4096,
+            max_bytes: 65_535,
+            timeout_ns: 30_000_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct DatagramKey {
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    id: u32,
+}
+
+#[derive(Debug)]
+struct Datagram {
+    first_seen: i64,
+    /// Header of the first fragment (offset 0), once seen.
+    header: Option<IpHeader>,
+    /// (offset, bytes) pieces in arrival order.
+    pieces: Vec<(usize, Vec<u8>)>,
+    /// Total transport length, once the last fragment arrived.
+    total: Option<usize>,
+    /// Sum of the fragments' IP total lengths (the wire volume).
+    wire_ip_bytes: u64,
+    fragments: u32,
+    vlan: Option<u16>,
+    damaged: bool,
+}
+
+/// A reassembled datagram: the whole transport bytes with a header describing them.
+#[derive(Debug)]
+pub struct Reassembled {
+    /// The first fragment's header, with `fragment: None` and the reassembled total length.
+    pub header: IpHeader,
+    /// Transport header and payload.
+    pub data: Vec<u8>,
+    /// Sum of the fragments' IP total lengths.
+    pub wire_ip_bytes: u64,
+    /// Fragments that made it.
+    pub fragments: u32,
+    /// Outermost VLAN id of the fragments.
+    pub vlan: Option<u16>,
+}
+
+/// Counters of what the reassembler did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FragStats {
+    /// Fragments received.
+    pub fragments: u64,
+    /// Datagrams reassembled.
+    pub reassembled: u64,
+    /// Datagrams given up (timeout, limits, snapped or inconsistent fragments).
+    pub abandoned: u64,
+    /// Fragments inside abandoned datagrams.
+    pub abandoned_fragments: u64,
+    /// IP bytes inside abandoned datagrams (they count towards no flow).
+    pub abandoned_ip_bytes: u64,
+}
+
+/// The fragment reassembler.
+#[derive(Debug, Default)]
+pub struct Defragmenter {
+    limits: FragLimits,
+    table: HashMap<DatagramKey, Datagram>,
+    stats: FragStats,
+}
+
+impl Defragmenter {
+    /// A reassembler with these limits.
+    pub fn new(limits: FragLimits) -> Defragmenter {
+        Defragmenter {
+            limits,
+            ..Defragmenter::default()
+        }
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> FragStats {
+        self.stats
+    }
+
+    /// Adds one fragment (`ip.fragment` must be set; `data` is what follows the IP header(s)).
+    /// Returns the datagram when this fragment completes it.
+    pub fn add(
+        &mut self,
+        ip: &IpHeader,
+        data: &[u8],
+        now: i64,
+        vlan: Option<u16>,
+    ) -> Option<Reassembled> {
+        let frag = ip.fragment?;
+        self.stats.fragments += 1;
+        let key = DatagramKey {
+            src: ip.src,
+            dst: ip.dst,
+            protocol: ip.protocol,
+            id: frag.id,
+        };
+        if !self.table.contains_key(&key) && self.table.len() >= self.limits.max_datagrams {
+            self.drop_oldest();
+        }
+        let d = self.table.entry(key).or_insert_with(|| Datagram {
+            first_seen: now,
+            header: None,
+            pieces: Vec::new(),
+            total: None,
+            wire_ip_bytes: 0,
+            fragments: 0,
+            vlan,
+            damaged: false,
+        });
+        d.fragments += 1;
+        d.wire_ip_bytes += u64::from(ip.total_len);
+        let len = ip.total_len.saturating_sub(ip.header_len) as usize;
+        let off = frag.offset as usize;
+        if data.len() < len || off + len > self.limits.max_bytes {
+            // Snapped by the capture, or larger than allowed: cannot be rebuilt.
+            d.damaged = true;
+        } else {
+            d.pieces.push((off, data[..len].to_vec()));
+        }
+        if off == 0 {
+            d.header = Some(*ip);
+        }
+        if !frag.more {
+            d.total = Some(off + len);
+        }
+        let done = d.total.is_some_and(|t| covered(&d.pieces) >= t) && d.header.is_some();
+        if done && !d.damaged {
+            let d = self.table.remove(&key)?;
+            self.stats.reassembled += 1;
+            return Some(assemble(d));
+        }
+        None
+    }
+
+    /// Drops datagrams older than the timeout; returns their first-fragment headers' data for
+    /// accounting (they count as abandoned).
+    pub fn expire(&mut self, now: i64) {
+        let timeout = self.limits.timeout_ns;
+        let before = self.table.len();
+        let mut abandoned = FragStats::default();
+        self.table.retain(|_, d| {
+            let keep = now - d.first_seen <= timeout;
+            if !keep {
+                abandoned.abandoned_fragments += u64::from(d.fragments);
+                abandoned.abandoned_ip_bytes += d.wire_ip_bytes;
+            }
+            keep
+        });
+        self.stats.abandoned += (before - self.table.len()) as u64;
+        self.stats.abandoned_fragments += abandoned.abandoned_fragments;
+        self.stats.abandoned_ip_bytes += abandoned.abandoned_ip_bytes;
+    }
+
+    /// Gives up every datagram still waiting (end of capture).
+    pub fn finish(&mut self) {
+        self.expire(i64::MAX);
+        let left: Vec<_> = self.table.drain().collect();
+        for (_, d) in left {
+            self.stats.abandoned += 1;
+            self.stats.abandoned_fragments += u64::from(d.fragments);
+            self.stats.abandoned_ip_bytes += d.wire_ip_bytes;
+        }
+    }
+
+    fn drop_oldest(&mut self) {
+        let oldest = self
+            .table
+            .iter()
+            .min_by_key(|(k, d)| (d.first_seen, k.id, k.protocol))
+            .map(|(k, _)| *k);
+        if let Some(k) = oldest {
+            if let Some(d) = self.table.remove(&k) {
+                self.stats.abandoned += 1;
+                self.stats.abandoned_fragments += u64::from(d.fragments);
+                self.stats.abandoned_ip_bytes += d.wire_ip_bytes;
+            }
+        }
+    }
+}
+
+/// How many bytes from offset 0 the pieces cover without a hole.
+fn covered(pieces: &[(usize, Vec<u8>)]) -> usize {
+    let mut spans: Vec<(usize, usize)> = pieces.iter().map(|(o, b)| (*o, o + b.len())).collect();
+    spans.sort_unstable();
+    let mut end = 0;
+    for (s, e) in spans {
+        if s > end {
+            break;
+        }
+        end = end.max(e);
+    }
+    end
+}
+
+fn assemble(d: Datagram) -> Reassembled {
+    let total = d.total.unwrap_or(0);
+    let mut data = vec![0u8; total];
+    let mut filled = vec![false; total];
+    for (off, bytes) in &d.pieces {
+        for (i, b) in bytes.iter().enumerate() {
+            let at = off + i;
+            if at < total && !filled[at] {
+                data[at] = *b;
+                filled[at] = true;
+            }
+        }
+    }
+    let mut header = d.header.unwrap_or_else(unreachable_header);
+    header.fragment = None;
+    header.total_len = header.header_len + total as u32;
+    Reassembled {
+        header,
+        data,
+        wire_ip_bytes: d.wire_ip_bytes,
+        fragments: d.fragments,
+        vlan: d.vlan,
+    }
+}
+
+/// Never used: `assemble` runs only once the first fragment's header is known.
+fn unreachable_header() -> IpHeader {
+    IpHeader {
+        version: 4,
+        src: IpAddr::from([0, 0, 0, 0]),
+        dst: IpAddr::from([0, 0, 0, 0]),
+        ttl: 0,
+        protocol: 0,
+        total_len: 0,
+        header_len: 0,
+        ident: 0,
+        dont_fragment: false,
+        fragment: None,
+        options_len: 0,
+        ecn: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phonehome_decode::ip::Fragment;
+
+    fn hdr(offset: u32, more: bool, len: u32) -> IpHeader {
+        IpHeader {
+            version: 4,
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            ttl: 64,
+            protocol: 17,
+            total_len: 20 + len,
+            header_len: 20,
+            ident: 7,
+            dont_fragment: false,
+            fragment: Some(Fragment {
+                id: 7,
+                offset,
+                more,
+            }),
+            options_len: 0,
+            ecn: 0,
+        }
+    }
+
+    #[test]
+    fn reassembles_out_of_order_with_overlap() {
+        let mut d = Defragmenter::new(FragLimits::default());
+        let whole: Vec<u8> = (0..40u8).collect();
+        assert!(d.add(&hdr(24, false, 16), &whole[24..], 0, None).is_none());
+        assert!(d.add(&hdr(8, true, 24), &whole[8..32], 1, None).is_none());
+        let r = d.add(&hdr(0, true, 16), &whole[..16], 2, None).unwrap();
+        assert_eq!(r.data, whole);
+        assert_eq!(r.fragments, 3);
+        assert_eq!(r.wire_ip_bytes, 36 + 44 + 36);
+        assert_eq!(r.header.total_len, 60);
+        assert!(r.header.fragment.is_none());
+        assert_eq!(d.stats().reassembled, 1);
+    }
+
+    #[test]
+    fn timeouts_and_limits_bound_memory() {
+        let mut d = Defragmenter::new(FragLimits {
+            max_datagrams: 2,
+            max_bytes: 100,
+            timeout_ns: 10,
+        });
+        for id in 0..5u32 {
+            let mut h = hdr(0, true, 8);
+            h.fragment = Some(Fragment {
+                id,
+                offset: 0,
+                more: true,
+            });
+            d.add(&h, &[0; 8], i64::from(id), None);
+        }
+        assert_eq!(d.table.len(), 2);
+        d.expire(100);
+        assert_eq!(d.table.len(), 0);
+        assert_eq!(d.stats().abandoned, 5);
+        // Too large a datagram is never rebuilt.
+        assert!(d.add(&hdr(96, false, 8), &[0; 8], 0, None).is_none());
+        d.finish();
+        assert_eq!(d.stats().abandoned, 6);
+    }
+
+    #[test]
+    fn snapped_fragment_abandons_the_datagram() {
+        let mut d = Defragmenter::new(FragLimits::default());
+        assert!(d.add(&hdr(0, true, 16), &[0; 10], 0, None).is_none());
+        assert!(d.add(&hdr(16, false, 8), &[0; 8], 0, None).is_none());
+        d.finish();
+        assert_eq!(d.stats().abandoned_fragments, 2);
+    }
+}

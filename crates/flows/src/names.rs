@@ -1,0 +1,201 @@
+//! The name table learnt from DNS answers: which name a client looked up before it contacted an
+//! address. Time-aware and per client, CNAME chains kept, HTTPS/SVCB address hints included.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use phonehome_decode::app::dns::{Message, RData};
+
+/// Answers kept per address (the newest win).
+const MAX_PER_ADDRESS: usize = 32;
+/// Longest CNAME chain followed.
+const MAX_CHAIN: usize = 16;
+
+/// One learnt mapping from an address to the name that was queried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// When the answer was seen (capture time, ns).
+    pub ts: i64,
+    /// The client that received the answer.
+    pub client: IpAddr,
+    /// The name the client asked for.
+    pub qname: String,
+    /// CNAMEs from the queried name to the address's owner, in order.
+    pub chain: Vec<String>,
+}
+
+/// How a name was found for an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// An answer to the same client before the flow started (attribution rule 2).
+    SameClientBefore,
+    /// Any answer in the capture (rule 3, weaker).
+    Any,
+}
+
+/// The table: address -> answers, oldest first.
+#[derive(Debug, Default)]
+pub struct NameTable {
+    by_addr: HashMap<IpAddr, Vec<Answer>>,
+}
+
+/// The CNAME chain and addresses of one DNS response, derived once for the table and dns.csv.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    /// The queried name.
+    pub qname: String,
+    /// CNAME targets followed from the queried name, in order.
+    pub chain: Vec<String>,
+    /// Addresses the queried name resolves to (A, AAAA, and SVCB/HTTPS hints).
+    pub addresses: Vec<IpAddr>,
+    /// Smallest TTL among the answer records.
+    pub ttl_min: Option<u32>,
+}
+
+/// Derives the chain and addresses of a response for its first question.
+pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
+    let q = msg.questions.first()?;
+    let qname = q.name.to_lowercase_string();
+    let mut r = Resolution {
+        qname: qname.clone(),
+        ..Resolution::default()
+    };
+    let answers: Vec<_> = msg.answers().collect();
+    r.ttl_min = answers.iter().map(|a| a.ttl).min();
+    // Follow CNAMEs from the queried name.
+    let mut owner = qname;
+    for _ in 0..MAX_CHAIN {
+        let next = answers.iter().find_map(|a| match &a.data {
+            RData::Cname(t) if a.name.to_lowercase_string() == owner => {
+                Some(t.to_lowercase_string())
+            }
+            _ => None,
+        });
+        match next {
+            Some(t) if !r.chain.contains(&t) && t != r.qname => {
+                r.chain.push(t.clone());
+                owner = t;
+            }
+            _ => break,
+        }
+    }
+    let names: Vec<&str> = std::iter::once(r.qname.as_str())
+        .chain(r.chain.iter().map(String::as_str))
+        .collect();
+    for a in &answers {
+        let on_chain = names.contains(&a.name.to_lowercase_string().as_str());
+        match &a.data {
+            RData::A(v4) if on_chain => r.addresses.push(IpAddr::V4(*v4)),
+            RData::Aaaa(v6) if on_chain => r.addresses.push(IpAddr::V6(*v6)),
+            RData::Svcb {
+                ipv4_hints,
+                ipv6_hints,
+                ..
+            } if on_chain => {
+                r.addresses
+                    .extend(ipv4_hints.iter().map(|a| IpAddr::V4(*a)));
+                r.addresses
+                    .extend(ipv6_hints.iter().map(|a| IpAddr::V6(*a)));
+            }
+            _ => {}
+        }
+    }
+    r.addresses.sort_unstable();
+    r.addresses.dedup();
+    Some(r)
+}
+
+impl NameTable {
+    /// Learns the addresses of one response received by `client` at `ts`.
+    pub fn learn(&mut self, res: &Resolution, client: IpAddr, ts: i64) {
+        for addr in &res.addresses {
+            let list = self.by_addr.entry(*addr).or_default();
+            if list.len() >= MAX_PER_ADDRESS {
+                list.remove(0);
+            }
+            list.push(Answer {
+                ts,
+                client,
+                qname: res.qname.clone(),
+                chain: res.chain.clone(),
+            });
+        }
+    }
+
+    /// The newest answer for `addr` that `client` received at or before `start` (rule 2).
+    pub fn before(&self, addr: IpAddr, client: IpAddr, start: i64) -> Option<&Answer> {
+        self.by_addr
+            .get(&addr)?
+            .iter()
+            .rev()
+            .find(|a| a.client == client && a.ts <= start)
+    }
+
+    /// Any answer for `addr` (rule 3): the newest at or before `start` from any client, else
+    /// the first one after it.
+    pub fn any(&self, addr: IpAddr, start: i64) -> Option<&Answer> {
+        let list = self.by_addr.get(&addr)?;
+        list.iter()
+            .rev()
+            .find(|a| a.ts <= start)
+            .or_else(|| list.first())
+    }
+
+    /// Rule 2, then rule 3.
+    pub fn lookup(&self, addr: IpAddr, client: IpAddr, start: i64) -> Option<(&Answer, Lookup)> {
+        self.before(addr, client, start)
+            .map(|a| (a, Lookup::SameClientBefore))
+            .or_else(|| self.any(addr, start).map(|a| (a, Lookup::Any)))
+    }
+
+    /// Addresses with at least one answer.
+    pub fn len(&self) -> usize {
+        self.by_addr.len()
+    }
+
+    /// Whether nothing was learnt.
+    pub fn is_empty(&self) -> bool {
+        self.by_addr.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(q: &str, chain: &[&str], addrs: &[&str]) -> Resolution {
+        Resolution {
+            qname: q.into(),
+            chain: chain.iter().map(|s| s.to_string()).collect(),
+            addresses: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+            ttl_min: Some(60),
+        }
+    }
+
+    #[test]
+    fn rule_two_is_per_client_and_before_the_flow() {
+        let c1: IpAddr = "10.0.0.2".parse().unwrap();
+        let c2: IpAddr = "10.0.0.3".parse().unwrap();
+        let s: IpAddr = "17.1.1.1".parse().unwrap();
+        let mut t = NameTable::default();
+        t.learn(
+            &res("a.apple.com", &["a.apple.com.akadns.net"], &["17.1.1.1"]),
+            c1,
+            10,
+        );
+        t.learn(&res("b.apple.com", &[], &["17.1.1.1"]), c2, 20);
+        t.learn(&res("c.apple.com", &[], &["17.1.1.1"]), c1, 30);
+        assert_eq!(t.before(s, c1, 25).unwrap().qname, "a.apple.com");
+        assert_eq!(t.before(s, c1, 35).unwrap().qname, "c.apple.com");
+        assert!(t.before(s, c1, 5).is_none());
+        // Rule 3: from another client, or after the flow started.
+        let (a, how) = t.lookup(s, c2, 15).unwrap();
+        assert_eq!((a.qname.as_str(), how), ("a.apple.com", Lookup::Any));
+        let (a, how) = t.lookup(s, c1, 5).unwrap();
+        assert_eq!((a.qname.as_str(), how), ("a.apple.com", Lookup::Any));
+        assert_eq!(
+            t.before(s, c1, 25).unwrap().chain,
+            ["a.apple.com.akadns.net"]
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! `CaptureSummary`: everything one capture (or a merge of several) yields, mergeable
+//! associatively so that captures can be extracted anywhere and combined.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use phonehome_decode::{Timestamp, Warning};
+
+use crate::frag::FragStats;
+use crate::hosts::{aggregate, HostStats};
+use crate::records::{DnsRow, FlowRecord, HttpRow, LocalName, TlsRow};
+
+/// Where the packets came from: one entry per capture file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// File name as given (`-` for stdin).
+    pub file: String,
+    /// `pcap`, `pcapng`, ...
+    pub format: String,
+    /// `none`, `gzip`, `zstd`.
+    pub compression: String,
+    /// Read warnings (damage), each with its byte offset.
+    pub warnings: Vec<Warning>,
+}
+
+/// Packet-level counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Frames read.
+    pub frames: u64,
+    /// Bytes captured (frame data).
+    pub captured_bytes: u64,
+    /// Bytes on the wire (original lengths).
+    pub wire_bytes: u64,
+    /// Frames per link type.
+    pub link_types: BTreeMap<u16, u64>,
+    /// Frames that reached the flow table (after fragment reassembly, one per datagram).
+    pub packets: u64,
+    /// Frames not decoded to IP, by reason.
+    pub undecoded: BTreeMap<String, u64>,
+    /// Frames outside `--since`/`--until`.
+    pub filtered: u64,
+    /// Fragment reassembly.
+    pub fragments: FragStatsSum,
+}
+
+/// Summed fragment counters (see [`FragStats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FragStatsSum(pub FragStats);
+
+impl FragStatsSum {
+    fn add(&mut self, o: &FragStatsSum) {
+        let (a, b) = (&mut self.0, &o.0);
+        a.fragments += b.fragments;
+        a.reassembled += b.reassembled;
+        a.abandoned += b.abandoned;
+        a.abandoned_fragments += b.abandoned_fragments;
+        a.abandoned_ip_bytes += b.abandoned_ip_bytes;
+    }
+}
+
+impl Counters {
+    fn merge(&mut self, o: Counters) {
+        self.frames += o.frames;
+        self.captured_bytes += o.captured_bytes;
+        self.wire_bytes += o.wire_bytes;
+        for (k, v) in o.link_types {
+            *self.link_types.entry(k).or_default() += v;
+        }
+        self.packets += o.packets;
+        for (k, v) in o.undecoded {
+            *self.undecoded.entry(k).or_default() += v;
+        }
+        self.filtered += o.filtered;
+        self.fragments.add(&o.fragments);
+    }
+}
+
+/// The result of extracting one capture, or the merge of several.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaptureSummary {
+    /// The captures this summary covers, in merge order.
+    pub sources: Vec<Source>,
+    /// Packet counters.
+    pub counters: Counters,
+    /// Earliest packet time.
+    pub first_ts: Option<Timestamp>,
+    /// Latest packet time.
+    pub last_ts: Option<Timestamp>,
+    /// Flows, by id.
+    pub flows: Vec<FlowRecord>,
+    /// DNS/mDNS/LLMNR messages, in capture order.
+    pub dns: Vec<DnsRow>,
+    /// ClientHellos, in capture order.
+    pub tls: Vec<TlsRow>,
+    /// HTTP requests, in capture order.
+    pub http: Vec<HttpRow>,
+    /// Hosts (name or address) with their counts.
+    pub hosts: BTreeMap<String, HostStats>,
+    /// Names local machines announced (mDNS, LLMNR, DHCP).
+    pub local_names: BTreeSet<LocalName>,
+}
+
+impl CaptureSummary {
+    /// Seconds from the first packet to `ts`.
+    pub fn rel_s(&self, ts: Timestamp) -> f64 {
+        self.first_ts.map_or(0.0, |f| ts.since(f))
+    }
+
+    /// Seconds from the first to the last packet.
+    pub fn duration_s(&self) -> f64 {
+        match (self.first_ts, self.last_ts) {
+            (Some(a), Some(b)) => b.since(a),
+            _ => 0.0,
+        }
+    }
+
+    /// Recomputes the host table from the flows.
+    pub fn rebuild_hosts(&mut self) {
+        self.hosts = aggregate(&self.flows);
+    }
+
+    /// Appends `other`: counts are summed, times take the minimum/maximum, rows are
+    /// concatenated (the other summary's flow ids are shifted past this one's, so ids stay
+    /// unique and the rows that refer to them still do), host rows are merged.
+    ///
+    /// Associative: `(a + b) + c == a + (b + c)`. What cannot equal a single pass over the
+    /// concatenated packets: a flow that spans both parts is two flows (so `connections`
+    /// counts it twice), and a flow in the second part whose DNS answer lies in the first
+    /// part keeps the weaker name it got alone. Packet, byte and row counts are exact.
+    pub fn merge(&mut self, mut other: CaptureSummary) {
+        let shift = self.flows.iter().map(|f| f.id).max().unwrap_or(0);
+        for f in &mut other.flows {
+            f.id += shift;
+        }
+        for t in &mut other.tls {
+            t.flow_id += shift;
+        }
+        for h in &mut other.http {
+            h.flow_id += shift;
+        }
+        self.sources.append(&mut other.sources);
+        self.counters.merge(other.counters);
+        self.first_ts = min_opt(self.first_ts, other.first_ts, true);
+        self.last_ts = min_opt(self.last_ts, other.last_ts, false);
+        self.flows.append(&mut other.flows);
+        self.dns.append(&mut other.dns);
+        self.tls.append(&mut other.tls);
+        self.http.append(&mut other.http);
+        for (k, v) in other.hosts {
+            self.hosts.entry(k).or_default().merge(v);
+        }
+        self.local_names.append(&mut other.local_names);
+    }
+}
+
+fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>, min: bool) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if min { a.min(b) } else { a.max(b) }),
+        (a, b) => a.or(b),
+    }
+}
