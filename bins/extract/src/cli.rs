@@ -1,0 +1,128 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Who did this machine talk to? Reads packet captures (pcap, pcapng, gzip or zstd compressed,
+/// `-` for stdin) and reports hosts, connections, bytes each way and first contact, grouped
+/// vendor / third-party / local / unknown.
+///
+/// Without -o, prints the host table. With -o DIR, writes flows, hosts, dns, tls and http tables
+/// plus summary.json per capture.
+///
+/// Exit status: 0 all good; 1 some captures had warnings (damage, truncation) but output was
+/// written; 2 an error (unreadable file, bad arguments) — other captures still run.
+#[derive(Debug, Parser)]
+#[command(name = "phonehome-extract", version, max_term_width = 100)]
+pub struct Args {
+    /// Capture files, directories (searched recursively for *.pcap, *.pcapng, *.cap and their
+    /// .gz/.zst forms), or - for stdin.
+    #[arg(value_name = "CAPTURE", required_unless_present = "explain")]
+    pub captures: Vec<PathBuf>,
+
+    /// Write the tables into DIR (one capture: DIR itself; several: DIR/<capture name>/).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// With -o and several captures: one set of tables with a `capture` column.
+    #[arg(long, requires = "output")]
+    pub combined: bool,
+
+    /// Format of the machine-readable tables. Without -o, prints the host table in this format
+    /// to stdout instead of the terminal table.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// Show at most N hosts per group in the terminal table (totals still count all).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Order of hosts within each group (and of hosts.csv).
+    #[arg(long, value_enum, default_value_t = SortArg::FirstSeen)]
+    pub sort: SortArg,
+
+    /// Only packets at least SECS seconds after the capture's first packet.
+    #[arg(long, value_name = "SECS")]
+    pub since: Option<f64>,
+
+    /// Only packets at most SECS seconds after the capture's first packet ("the first few
+    /// minutes": --until 300).
+    #[arg(long, value_name = "SECS")]
+    pub until: Option<f64>,
+
+    /// Worker threads for several captures (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No progress bar and no per-capture notes on stderr (warnings and errors still print).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Write CSV cells exactly as captured, without neutralising cells that start with
+    /// = + - @ tab or CR (spreadsheet formula injection).
+    #[arg(long)]
+    pub raw_csv: bool,
+
+    /// Vendor under study: its services are first-party (apple, microsoft, google).
+    #[arg(long, default_value = "apple", value_name = "VENDOR")]
+    pub vendor: String,
+
+    /// Extra rules file (same format as data/domains.toml; see docs/rules.md); repeatable,
+    /// later files override earlier ones.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// Print which rules match HOST and why, then exit.
+    #[arg(long, value_name = "HOST")]
+    pub explain: Option<String>,
+
+    /// TCP inactivity timeout, seconds (Zeek's default).
+    #[arg(long, default_value_t = 300.0, value_name = "SECS")]
+    pub tcp_idle: f64,
+
+    /// UDP inactivity timeout, seconds (Zeek's default).
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub udp_idle: f64,
+
+    /// Split flows longer than SECS into several (off by default).
+    #[arg(long, value_name = "SECS")]
+    pub active_timeout: Option<f64>,
+
+    /// Colour in the terminal table: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Comma-separated values.
+    Csv,
+    /// A JSON array per table.
+    Json,
+    /// JSON Lines.
+    Jsonl,
+}
+
+/// `--sort`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    /// Most connections first.
+    Connections,
+    /// Most bytes first.
+    Bytes,
+    /// First contacted first.
+    FirstSeen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal without NO_COLOR.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}

@@ -1,0 +1,320 @@
+//! `phonehome-extract`: the batch extractor. Thin: arguments, progress, parallel work over
+//! captures, writing; the work itself is in the `phonehome-*` libraries.
+
+mod cli;
+mod inputs;
+mod progress;
+
+use std::fs;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use rayon::prelude::*;
+
+use phonehome_decode::CaptureReader;
+use phonehome_domains::{Rules, Vendor};
+use phonehome_flows::{analyze, CaptureSummary, Config};
+use phonehome_report::summary::{summary_json, Stamp};
+use phonehome_report::term::{host_order, render, SortBy, TableOptions};
+use phonehome_report::{tables, write_tables, Format, Labeller, Labels, Table, WriteOptions};
+
+use cli::{Args, ColorArg, FormatArg, SortArg};
+
+/// One capture's outcome.
+struct Done {
+    name: String,
+    summary: CaptureSummary,
+    labels: Labels,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("phonehome-extract: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_rules(args: &Args) -> Result<Rules> {
+    let mut rules = Rules::builtin().clone();
+    for f in &args.rules {
+        let text = fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
+        rules
+            .extend_str(&text)
+            .with_context(|| format!("rules file {}", f.display()))?;
+    }
+    Ok(rules)
+}
+
+fn vendor(args: &Args) -> Result<Vendor> {
+    match args.vendor.to_ascii_lowercase().as_str() {
+        v @ ("apple" | "microsoft" | "google") => Ok(Vendor::new(v)),
+        other => anyhow::bail!("unknown vendor {other:?} (apple, microsoft or google)"),
+    }
+}
+
+fn run(args: &Args) -> Result<u8> {
+    let rules = load_rules(args)?;
+    let vendor = vendor(args)?;
+    if let Some(host) = &args.explain {
+        let ex = rules.explain(host, None, &vendor);
+        println!("{}", phonehome_report::sanitize::terminal(&ex.to_string()));
+        return Ok(0);
+    }
+    let cfg = Config {
+        tcp_idle_s: args.tcp_idle,
+        udp_idle_s: args.udp_idle,
+        active_timeout_s: args.active_timeout,
+        since_s: args.since,
+        until_s: args.until,
+        ..Config::default()
+    };
+    let (paths, dir_errors) = inputs::expand(&args.captures);
+    let mut code = 0u8;
+    for (p, e) in &dir_errors {
+        eprintln!("phonehome-extract: {}: {e}", p.display());
+        code = 2;
+    }
+    if paths.is_empty() {
+        anyhow::bail!("no captures found");
+    }
+    let names = inputs::unique_names(&paths);
+    let labeller = Labeller::new(&rules, vendor.clone());
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("thread pool")?;
+    let bar = progress::Bar::new(show_progress, &paths);
+    let results: Vec<(PathBuf, Result<Done>)> = pool.install(|| {
+        paths
+            .par_iter()
+            .zip(names.par_iter())
+            .map(|(p, name)| {
+                let r = extract_one(p, name, &cfg, &labeller, &bar);
+                (p.clone(), r)
+            })
+            .collect()
+    });
+    bar.finish();
+    let stamp = Stamp {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        rules_version: format!(
+            "{}{}",
+            rules.as_of().unwrap_or("unknown"),
+            if args.rules.is_empty() { "" } else { "+user" }
+        ),
+        vendor: vendor.id().to_string(),
+    };
+    let mut done = Vec::new();
+    for (p, r) in results {
+        match r {
+            Ok(d) => {
+                for s in &d.summary.sources {
+                    for w in &s.warnings {
+                        eprintln!(
+                            "phonehome-extract: warning: {}",
+                            phonehome_report::sanitize::terminal(&w.to_string())
+                        );
+                        code = code.max(1);
+                    }
+                }
+                done.push(d);
+            }
+            Err(e) => {
+                eprintln!(
+                    "phonehome-extract: {}: {}",
+                    phonehome_report::sanitize::terminal(&p.display().to_string()),
+                    phonehome_report::sanitize::terminal(&format!("{e:#}"))
+                );
+                code = 2;
+            }
+        }
+    }
+    let sort = match args.sort {
+        SortArg::Connections => SortBy::Connections,
+        SortArg::Bytes => SortBy::Bytes,
+        SortArg::FirstSeen => SortBy::FirstSeen,
+    };
+    let format = match args.format {
+        Some(FormatArg::Json) => Format::Json,
+        Some(FormatArg::Jsonl) => Format::Jsonl,
+        _ => Format::Csv,
+    };
+    let wopts = WriteOptions {
+        format,
+        raw: args.raw_csv,
+    };
+    if let Some(dir) = &args.output {
+        write_outputs(dir, &done, args.combined, sort, wopts, &stamp)?;
+        if !args.quiet {
+            for d in &done {
+                eprintln!(
+                    "phonehome-extract: {}: {} packets, {} flows, {} hosts",
+                    phonehome_report::sanitize::terminal(&d.name),
+                    d.summary.counters.frames,
+                    d.summary.flows.len(),
+                    d.summary.hosts.len()
+                );
+            }
+        }
+    } else {
+        print_tables(args, &done, sort, wopts, &rules, &vendor)?;
+    }
+    Ok(code)
+}
+
+fn extract_one(
+    path: &Path,
+    name: &str,
+    cfg: &Config,
+    labeller: &Labeller<'_>,
+    bar: &progress::Bar,
+) -> Result<Done> {
+    let mut reader = CaptureReader::open(path)?;
+    let handle = bar.start(path);
+    let summary = analyze(&mut reader, cfg.clone(), |bytes| handle.set(bytes));
+    handle.done();
+    let labels = labeller.label(&summary);
+    Ok(Done {
+        name: name.to_string(),
+        summary,
+        labels,
+    })
+}
+
+/// The five tables of one capture, hosts in `sort` order.
+fn capture_tables(d: &Done, sort: SortBy) -> [Table; 5] {
+    let order = host_order(&d.summary, &d.labels, sort);
+    [
+        tables::flows(&d.summary, &d.labels),
+        tables::hosts(&d.summary, &d.labels, &order),
+        tables::dns(&d.summary),
+        tables::tls(&d.summary),
+        tables::http(&d.summary),
+    ]
+}
+
+fn write_file(path: &Path, parts: &[(Option<&str>, &Table)], opts: WriteOptions) -> Result<()> {
+    let f = fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    write_tables(&mut w, parts, opts).with_context(|| format!("{}", path.display()))?;
+    w.flush().with_context(|| format!("{}", path.display()))?;
+    Ok(())
+}
+
+fn write_summary(path: &Path, v: &serde_json::Value) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(v)?;
+    text.push('\n');
+    fs::write(path, text).with_context(|| format!("{}", path.display()))
+}
+
+fn write_outputs(
+    dir: &Path,
+    done: &[Done],
+    combined: bool,
+    sort: SortBy,
+    opts: WriteOptions,
+    stamp: &Stamp,
+) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    let ext = opts.format.extension();
+    if combined {
+        let all: Vec<[Table; 5]> = done.iter().map(|d| capture_tables(d, sort)).collect();
+        for i in 0..5 {
+            let parts: Vec<(Option<&str>, &Table)> = done
+                .iter()
+                .zip(&all)
+                .map(|(d, t)| (Some(d.name.as_str()), &t[i]))
+                .collect();
+            let name = all.first().map_or("", |t| t[i].name);
+            if name.is_empty() {
+                continue;
+            }
+            write_file(&dir.join(format!("{name}.{ext}")), &parts, opts)?;
+        }
+        let summaries: Vec<serde_json::Value> = done
+            .iter()
+            .map(|d| {
+                let mut v = summary_json(&d.summary, &d.labels, stamp);
+                v["capture"] = serde_json::Value::String(d.name.clone());
+                v
+            })
+            .collect();
+        return write_summary(
+            &dir.join("summary.json"),
+            &serde_json::Value::Array(summaries),
+        );
+    }
+    for d in done {
+        let sub = if done.len() == 1 {
+            dir.to_path_buf()
+        } else {
+            dir.join(&d.name)
+        };
+        fs::create_dir_all(&sub).with_context(|| format!("{}", sub.display()))?;
+        for t in capture_tables(d, sort) {
+            write_file(&sub.join(format!("{}.{ext}", t.name)), &[(None, &t)], opts)?;
+        }
+        write_summary(
+            &sub.join("summary.json"),
+            &summary_json(&d.summary, &d.labels, stamp),
+        )?;
+    }
+    Ok(())
+}
+
+fn print_tables(
+    args: &Args,
+    done: &[Done],
+    sort: SortBy,
+    opts: WriteOptions,
+    rules: &Rules,
+    vendor: &Vendor,
+) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.format.is_some() {
+        let hosts: Vec<(Option<&str>, Table)> = done
+            .iter()
+            .map(|d| {
+                let order = host_order(&d.summary, &d.labels, sort);
+                let capture = (done.len() > 1).then_some(d.name.as_str());
+                (capture, tables::hosts(&d.summary, &d.labels, &order))
+            })
+            .collect();
+        let parts: Vec<(Option<&str>, &Table)> = hosts.iter().map(|(c, t)| (*c, t)).collect();
+        write_tables(&mut out, &parts, opts)?;
+        return Ok(());
+    }
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let vendor_name = rules
+        .owner(vendor.id())
+        .map_or_else(|| vendor.id().to_string(), |o| o.name.clone());
+    let topts = TableOptions {
+        sort,
+        top: args.top,
+        color,
+        vendor_name,
+    };
+    for (i, d) in done.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        out.write_all(render(&d.summary, &d.labels, &topts).as_bytes())?;
+    }
+    Ok(())
+}

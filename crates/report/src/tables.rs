@@ -1,0 +1,357 @@
+//! The output tables of DESIGN.md ("Output files") as header + typed cells, one definition for
+//! CSV, JSON and JSON Lines alike.
+
+use phonehome_decode::app::tls::version_name;
+use phonehome_decode::Timestamp;
+use phonehome_flows::{proto_name, CaptureSummary};
+
+use crate::label::Labels;
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text from the capture or the rules (untrusted: neutralised when written).
+    Text(String),
+    /// A count.
+    Int(u64),
+    /// Seconds.
+    Secs(f64),
+    /// Absent.
+    Empty,
+}
+
+impl Cell {
+    fn opt<T: ToString>(v: Option<T>) -> Cell {
+        v.map_or(Cell::Empty, |v| Cell::Text(v.to_string()))
+    }
+}
+
+/// A table: its file stem, column names and rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// `flows`, `hosts`, `dns`, `tls`, `http`.
+    pub name: &'static str,
+    /// Column names (the contract).
+    pub columns: Vec<&'static str>,
+    /// Rows of cells, one per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Column names of `flows.csv`.
+pub const FLOW_COLUMNS: &[&str] = &[
+    "id",
+    "start",
+    "end",
+    "rel_s",
+    "duration_s",
+    "proto",
+    "client_ip",
+    "client_port",
+    "server_ip",
+    "server_port",
+    "vlan",
+    "conn_state",
+    "history",
+    "packets_up",
+    "packets_down",
+    "ip_bytes_up",
+    "ip_bytes_down",
+    "payload_bytes_up",
+    "payload_bytes_down",
+    "app",
+    "hostname",
+    "name_source",
+    "registrable_domain",
+    "owner",
+    "category",
+    "role",
+    "cname_chain",
+];
+
+/// Column names of `hosts.csv`.
+pub const HOST_COLUMNS: &[&str] = &[
+    "host",
+    "registrable_domain",
+    "owner",
+    "operator",
+    "category",
+    "role",
+    "confidence",
+    "connections",
+    "tcp_connections",
+    "udp_flows",
+    "packets_up",
+    "packets_down",
+    "ip_bytes_up",
+    "ip_bytes_down",
+    "payload_bytes_up",
+    "payload_bytes_down",
+    "first_seen_s",
+    "last_seen_s",
+    "server_ips",
+    "ports",
+    "apps",
+    "name_sources",
+];
+
+/// Column names of `dns.csv`.
+pub const DNS_COLUMNS: &[&str] = &[
+    "ts",
+    "rel_s",
+    "client_ip",
+    "server_ip",
+    "id",
+    "qname",
+    "qtype",
+    "rcode",
+    "answers",
+    "cname_chain",
+    "ttl_min",
+    "app",
+    "is_response",
+];
+
+/// Column names of `tls.csv`.
+pub const TLS_COLUMNS: &[&str] = &[
+    "ts", "rel_s", "flow_id", "sni", "versions", "alpn", "ja3", "ja4",
+];
+
+/// Column names of `http.csv`.
+pub const HTTP_COLUMNS: &[&str] = &[
+    "ts",
+    "rel_s",
+    "flow_id",
+    "method",
+    "host",
+    "uri",
+    "user_agent",
+    "content_type",
+];
+
+fn ts(t: Timestamp) -> Cell {
+    Cell::Text(t.to_string())
+}
+
+/// `flows.csv`.
+pub fn flows(s: &CaptureSummary, labels: &Labels) -> Table {
+    let rows = s
+        .flows
+        .iter()
+        .map(|f| {
+            let l = labels.flows.get(&f.id);
+            vec![
+                Cell::Int(f.id),
+                ts(f.start),
+                ts(f.end),
+                Cell::Secs(s.rel_s(f.start)),
+                Cell::Secs(f.end.since(f.start)),
+                Cell::Text(proto_name(f.proto)),
+                Cell::Text(f.client.ip.to_string()),
+                Cell::Int(u64::from(f.client.port)),
+                Cell::Text(f.server.ip.to_string()),
+                Cell::Int(u64::from(f.server.port)),
+                f.vlan.map_or(Cell::Empty, |v| Cell::Int(u64::from(v))),
+                Cell::Text(f.conn_state.into()),
+                Cell::Text(f.history.clone()),
+                Cell::Int(f.up.packets),
+                Cell::Int(f.down.packets),
+                Cell::Int(f.up.ip_bytes),
+                Cell::Int(f.down.ip_bytes),
+                Cell::Int(f.up.payload_bytes),
+                Cell::Int(f.down.payload_bytes),
+                Cell::opt(f.app),
+                Cell::opt(f.hostname.as_deref()),
+                Cell::Text(f.name_source.as_str().into()),
+                Cell::opt(
+                    l.map(|l| l.registrable_domain.as_str())
+                        .filter(|d| !d.is_empty()),
+                ),
+                Cell::Text(l.map_or("unknown".into(), |l| l.owner.clone())),
+                Cell::Text(l.map_or("unknown", |l| l.category.as_str()).into()),
+                Cell::Text(l.map_or("unknown".into(), |l| l.role.clone())),
+                Cell::Text(f.cname_chain.join(" ")),
+            ]
+        })
+        .collect();
+    Table {
+        name: "flows",
+        columns: FLOW_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
+/// `hosts.csv`, in the given order of host keys.
+pub fn hosts(s: &CaptureSummary, labels: &Labels, order: &[&str]) -> Table {
+    let rel = |ns: i64| {
+        s.first_ts
+            .map_or(0.0, |f| (ns.saturating_sub(f.as_nanos())) as f64 / 1e9)
+    };
+    let rows = order
+        .iter()
+        .filter_map(|k| s.hosts.get_key_value(*k))
+        .map(|(k, h)| {
+            let l = labels.hosts.get(k);
+            let join = |it: Vec<String>| Cell::Text(it.join(" "));
+            vec![
+                Cell::Text(k.clone()),
+                Cell::opt(
+                    l.map(|l| l.registrable_domain.as_str())
+                        .filter(|d| !d.is_empty()),
+                ),
+                Cell::Text(l.map_or("unknown".into(), |l| l.owner.clone())),
+                Cell::opt(l.map(|l| l.operator.as_str()).filter(|d| !d.is_empty())),
+                Cell::Text(l.map_or("unknown", |l| l.category.as_str()).into()),
+                Cell::Text(l.map_or("unknown".into(), |l| l.role.clone())),
+                Cell::Text(l.map_or("none", |l| l.confidence).into()),
+                Cell::Int(h.connections),
+                Cell::Int(h.tcp_connections),
+                Cell::Int(h.udp_flows),
+                Cell::Int(h.up.packets),
+                Cell::Int(h.down.packets),
+                Cell::Int(h.up.ip_bytes),
+                Cell::Int(h.down.ip_bytes),
+                Cell::Int(h.up.payload_bytes),
+                Cell::Int(h.down.payload_bytes),
+                Cell::Secs(rel(h.first_ns)),
+                Cell::Secs(rel(h.last_ns)),
+                join(h.server_ips.iter().map(|a| a.to_string()).collect()),
+                join(
+                    h.ports
+                        .iter()
+                        .map(|(p, port)| format!("{}/{port}", proto_name(*p)))
+                        .collect(),
+                ),
+                join(h.apps.iter().map(|a| a.to_string()).collect()),
+                join(
+                    h.name_sources
+                        .iter()
+                        .map(|n| n.as_str().to_string())
+                        .collect(),
+                ),
+            ]
+        })
+        .collect();
+    Table {
+        name: "hosts",
+        columns: HOST_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
+/// `dns.csv`.
+pub fn dns(s: &CaptureSummary) -> Table {
+    let rows = s
+        .dns
+        .iter()
+        .map(|d| {
+            vec![
+                ts(d.ts),
+                Cell::Secs(s.rel_s(d.ts)),
+                Cell::Text(d.client.to_string()),
+                Cell::Text(d.server.to_string()),
+                Cell::Int(u64::from(d.id)),
+                Cell::Text(d.qname.clone()),
+                Cell::Text(qtype_name(d.qtype)),
+                d.rcode.map_or(Cell::Empty, |r| Cell::Text(rcode_name(r))),
+                Cell::Text(d.answers.join(" ")),
+                Cell::Text(d.cname_chain.join(" ")),
+                d.ttl_min.map_or(Cell::Empty, |t| Cell::Int(u64::from(t))),
+                Cell::Text(d.app.into()),
+                Cell::Text(if d.is_response { "1" } else { "0" }.into()),
+            ]
+        })
+        .collect();
+    Table {
+        name: "dns",
+        columns: DNS_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
+/// `tls.csv`.
+pub fn tls(s: &CaptureSummary) -> Table {
+    let rows = s
+        .tls
+        .iter()
+        .map(|t| {
+            vec![
+                ts(t.ts),
+                Cell::Secs(s.rel_s(t.ts)),
+                Cell::Int(t.flow_id),
+                Cell::opt(t.sni.as_deref()),
+                Cell::Text(
+                    t.versions
+                        .iter()
+                        .map(|v| version_name(*v))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                Cell::Text(t.alpn.join(" ")),
+                Cell::Text(t.ja3.clone()),
+                Cell::Text(t.ja4.clone()),
+            ]
+        })
+        .collect();
+    Table {
+        name: "tls",
+        columns: TLS_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
+/// `http.csv`.
+pub fn http(s: &CaptureSummary) -> Table {
+    let rows = s
+        .http
+        .iter()
+        .map(|h| {
+            vec![
+                ts(h.ts),
+                Cell::Secs(s.rel_s(h.ts)),
+                Cell::Int(h.flow_id),
+                Cell::Text(h.method.clone()),
+                Cell::opt(h.host.as_deref()),
+                Cell::Text(h.uri.clone()),
+                Cell::opt(h.user_agent.as_deref()),
+                Cell::opt(h.content_type.as_deref()),
+            ]
+        })
+        .collect();
+    Table {
+        name: "http",
+        columns: HTTP_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
+/// Mnemonic of a DNS type.
+pub fn qtype_name(t: u16) -> String {
+    match t {
+        1 => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        12 => "PTR".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        64 => "SVCB".into(),
+        65 => "HTTPS".into(),
+        255 => "ANY".into(),
+        n => format!("TYPE{n}"),
+    }
+}
+
+/// Mnemonic of a DNS response code.
+pub fn rcode_name(r: u8) -> String {
+    match r {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        n => format!("RCODE{n}"),
+    }
+}

@@ -1,0 +1,179 @@
+//! Writing tables as CSV (RFC 4180, spreadsheet-safe), JSON (one array) or JSON Lines.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use crate::sanitize::csv_cell;
+use crate::tables::{Cell, Table};
+use crate::ReportError;
+
+/// Machine output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// File extension: `csv`, `json`, `jsonl`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// How to write.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    /// Output format.
+    pub format: Format,
+    /// Leave cells that start like formulas as they are (`--raw-csv`).
+    pub raw: bool,
+}
+
+/// Seconds with microsecond precision, as text.
+pub fn secs_text(s: f64) -> String {
+    format!("{s:.6}")
+}
+
+fn cell_text(c: &Cell, raw: bool) -> String {
+    match c {
+        Cell::Text(t) if raw => t.clone(),
+        Cell::Text(t) => csv_cell(t).into_owned(),
+        Cell::Int(n) => n.to_string(),
+        Cell::Secs(s) => secs_text(*s),
+        Cell::Empty => String::new(),
+    }
+}
+
+fn cell_json(c: &Cell) -> Value {
+    match c {
+        Cell::Text(t) => Value::String(t.clone()),
+        Cell::Int(n) => Value::from(*n),
+        Cell::Secs(s) => {
+            serde_json::Number::from_f64((s * 1e6).round() / 1e6).map_or(Value::Null, Value::Number)
+        }
+        Cell::Empty => Value::Null,
+    }
+}
+
+/// Writes tables that share columns (one per capture, or one alone) to `out`. With `capture`
+/// names given, a first `capture` column carries each table's capture name.
+pub fn write_tables(
+    out: &mut dyn Write,
+    parts: &[(Option<&str>, &Table)],
+    opts: WriteOptions,
+) -> Result<(), ReportError> {
+    let Some((first_capture, first)) = parts.first() else {
+        return Ok(());
+    };
+    let with_capture = first_capture.is_some();
+    match opts.format {
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(out);
+            let mut header: Vec<&str> = Vec::new();
+            if with_capture {
+                header.push("capture");
+            }
+            header.extend(first.columns.iter().copied());
+            w.write_record(&header)?;
+            for (capture, t) in parts {
+                for row in &t.rows {
+                    let mut rec: Vec<String> = Vec::with_capacity(row.len() + 1);
+                    if let Some(c) = capture {
+                        rec.push(if opts.raw {
+                            c.to_string()
+                        } else {
+                            csv_cell(c).into_owned()
+                        });
+                    }
+                    rec.extend(row.iter().map(|c| cell_text(c, opts.raw)));
+                    w.write_record(&rec)?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Json | Format::Jsonl => {
+            let objects = parts.iter().flat_map(|(capture, t)| {
+                t.rows.iter().map(move |row| {
+                    let mut m = Map::new();
+                    if let Some(c) = capture {
+                        m.insert("capture".into(), Value::String(c.to_string()));
+                    }
+                    for (k, c) in t.columns.iter().zip(row) {
+                        m.insert((*k).into(), cell_json(c));
+                    }
+                    Value::Object(m)
+                })
+            });
+            if opts.format == Format::Json {
+                let all: Vec<Value> = objects.collect();
+                serde_json::to_writer_pretty(&mut *out, &all)?;
+                out.write_all(b"\n")?;
+            } else {
+                for o in objects {
+                    serde_json::to_writer(&mut *out, &o)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        Table {
+            name: "t",
+            columns: vec!["a", "b", "c"],
+            rows: vec![vec![
+                Cell::Text("=HYPERLINK(\"x\")".into()),
+                Cell::Int(3),
+                Cell::Secs(1.5),
+            ]],
+        }
+    }
+
+    fn write(format: Format, raw: bool, capture: Option<&str>) -> String {
+        let t = table();
+        let mut out = Vec::new();
+        write_tables(&mut out, &[(capture, &t)], WriteOptions { format, raw }).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_neutralises_unless_raw() {
+        assert_eq!(
+            write(Format::Csv, false, None),
+            "a,b,c\r\n\"'=HYPERLINK(\"\"x\"\")\",3,1.500000\r\n"
+        );
+        assert!(write(Format::Csv, true, None).contains("\"=HYPERLINK"));
+        assert!(
+            write(Format::Csv, false, Some("-x.pcap")).starts_with("capture,a,b,c\r\n'-x.pcap,")
+        );
+    }
+
+    #[test]
+    fn json_keeps_types() {
+        let j = write(Format::Jsonl, false, Some("cap"));
+        assert_eq!(
+            j,
+            "{\"capture\":\"cap\",\"a\":\"=HYPERLINK(\\\"x\\\")\",\"b\":3,\"c\":1.5}\n"
+        );
+        let v: Value = serde_json::from_str(&write(Format::Json, false, None)).unwrap();
+        assert_eq!(v[0]["b"], 3);
+    }
+}
