@@ -14,10 +14,31 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Benchmarks: decoding throughput beside `cat` and tshark (see docs/benchmarks.md).
+# Benchmarks (see docs/benchmarks.md): decoding beside `cat` and tshark, then the extractor
+# beside tshark's conversation tables and ndpiReader.
 bench:
     bash scripts/bench-decode.sh
+    bash scripts/bench-extract.sh
 
 # Print a decode summary of a capture (the extractor replaces this once it lands).
 summary CAPTURE="data/samples/handmade.pcap":
     cargo run -q --release -p phonehome-decode --example summary -- {{CAPTURE}}
+
+# The extractor beside tshark's conversation tables and ndpiReader (see docs/benchmarks.md).
+bench-extract:
+    bash scripts/bench-extract.sh
+
+# Refresh docs/unknown-domains.md: owner coverage and the most frequent unowned domains over
+# the nDPI corpus.
+unknown-domains:
+    cargo run -q -p phonehome-extract -- -q --combined -o target/unknown-domains ../shared/corpus/ndpi/pcap || test $? -eq 1
+    cargo run -q -p phonehome-report --example unknown_domains -- target/unknown-domains/hosts.csv 30 > docs/unknown-domains.md
+
+# Who did a capture talk to: the host table in the terminal.
+extract *ARGS:
+    cargo run -q --release -p phonehome-extract -- {{ARGS}}
+
+# Export CSV for a spreadsheet: one folder of tables per capture under DIR (e.g.
+# `just export-csv out install.pcap firstboot.pcap`).
+export-csv DIR *CAPTURES:
+    cargo run -q --release -p phonehome-extract -- -o {{DIR}} {{CAPTURES}}

@@ -152,7 +152,15 @@ fn run(args: &Args) -> Result<u8> {
         raw: args.raw_csv,
     };
     if let Some(dir) = &args.output {
-        write_outputs(dir, &done, args.combined, sort, wopts, &stamp)?;
+        write_outputs(
+            dir,
+            &done,
+            paths.len() > 1,
+            args.combined,
+            sort,
+            wopts,
+            &stamp,
+        )?;
         if !args.quiet {
             for d in &done {
                 eprintln!(
@@ -215,9 +223,11 @@ fn write_summary(path: &Path, v: &serde_json::Value) -> Result<()> {
     fs::write(path, text).with_context(|| format!("{}", path.display()))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     dir: &Path,
     done: &[Done],
+    several: bool,
     combined: bool,
     sort: SortBy,
     opts: WriteOptions,
@@ -253,10 +263,12 @@ fn write_outputs(
         );
     }
     for d in done {
-        let sub = if done.len() == 1 {
-            dir.to_path_buf()
-        } else {
+        // Several inputs each get their folder even when others failed, so that a batch's
+        // layout does not depend on which files could be read.
+        let sub = if several {
             dir.join(&d.name)
+        } else {
+            dir.to_path_buf()
         };
         fs::create_dir_all(&sub).with_context(|| format!("{}", sub.display()))?;
         for t in capture_tables(d, sort) {

@@ -121,7 +121,13 @@ fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, D
             }
         }
     }
-    if ip.fragment.is_some_and(|f| f.offset > 0) {
+    let first_fragment = ip.fragment.is_some_and(|f| f.offset == 0);
+    if first_fragment {
+        if let Ok(p) = decode_transport(ip, rest) {
+            return Ok(p);
+        }
+    }
+    if ip.fragment.is_some() {
         return Ok(Packet {
             vlan: None,
             src_mac: None,

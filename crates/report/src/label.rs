@@ -110,7 +110,9 @@ impl<'r> Labeller<'r> {
             .rules
             .classify_flow(Some(key), path, addr, &self.vendor);
         let mut l = to_label(&c);
-        if h.apps.len() == 1 && h.apps.contains("dns") {
+        // A resolver: every flow is DNS, or DNS beside local services (a home router also
+        // answers DHCP and pings) and the rules gave no role.
+        if h.apps.contains("dns") && (h.apps.len() == 1 || l.role == "unknown") {
             l.role = "dns".into();
         }
         l

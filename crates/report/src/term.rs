@@ -207,13 +207,28 @@ pub fn render(s: &CaptureSummary, labels: &Labels, opts: &TableOptions) -> Strin
             out,
             "\n{bold}Local names announced{reset} (mDNS, LLMNR, DHCP)"
         );
-        for n in &s.local_names {
+        let rows: Vec<[String; 3]> = s
+            .local_names
+            .iter()
+            .map(|n| {
+                [
+                    clip(&n.name, 48),
+                    n.address.map_or_else(|| "-".into(), |a| a.to_string()),
+                    n.source.to_string(),
+                ]
+            })
+            .collect();
+        let w0 = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
+        let w1 = rows.iter().map(|r| r[1].chars().count()).max().unwrap_or(0);
+        for r in rows {
             let _ = writeln!(
                 out,
-                "  {}  {}  {}",
-                clip(&n.name, 60),
-                n.address.map(|a| a.to_string()).unwrap_or_default(),
-                n.source
+                "  {}{}  {}{}  {}",
+                r[0],
+                " ".repeat(w0 - r[0].chars().count()),
+                r[1],
+                " ".repeat(w1 - r[1].chars().count()),
+                r[2]
             );
         }
     }

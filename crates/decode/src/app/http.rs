@@ -100,10 +100,13 @@ pub fn parse_request(payload: &[u8]) -> Option<Request<'_>> {
             }
             // httparse does not return the headers of a partial head: parse again up to the
             // last complete header line.
-            let cut = payload
+            let Some(cut) = payload
                 .windows(2)
                 .rposition(|w| w == b"\r\n")
-                .map(|p| p + 2)?;
+                .map(|p| p + 2)
+            else {
+                return Some(out);
+            };
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut again = httparse::Request::new(&mut headers);
             let mut closed = payload[..cut].to_vec();
@@ -123,8 +126,39 @@ pub fn parse_request(payload: &[u8]) -> Option<Request<'_>> {
             }
             Some(out)
         }
-        Err(_) => None,
+        Err(_) => lenient(payload),
     }
+}
+
+/// A head httparse rejects (spaces in the target, folded headers, control bytes): the method
+/// and the headers found line by line, when there is at least a Host header.
+fn lenient(payload: &[u8]) -> Option<Request<'_>> {
+    let sp = payload.iter().position(|&b| b == b' ')?;
+    let method = std::str::from_utf8(&payload[..sp]).ok()?;
+    let end = payload
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 2);
+    let cut = end.unwrap_or(payload.len());
+    let get = |name| find_header(payload, cut, name);
+    // The target: from after the method to the last " HTTP/" of the first line.
+    let line_end = payload
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(payload.len());
+    let line = &payload[sp + 1..line_end.max(sp + 1)];
+    let target = line
+        .windows(6)
+        .rposition(|w| w == b" HTTP/")
+        .map_or(line, |p| &line[..p]);
+    Some(Request {
+        method,
+        uri: std::str::from_utf8(target).unwrap_or(""),
+        host: Some(get("host")?),
+        user_agent: get("user-agent"),
+        content_type: get("content-type"),
+        complete: end.is_some(),
+    })
 }
 
 fn fill<'a>(out: &mut Request<'a>, headers: &[httparse::Header<'a>]) {

@@ -210,50 +210,7 @@ pub fn parse_client_hello_message(hs: &[u8]) -> Result<ClientHello<'_>, TlsError
 pub(crate) mod tests {
     use super::*;
 
-    fn ext(ty: u16, body: &[u8]) -> Vec<u8> {
-        let mut v = ty.to_be_bytes().to_vec();
-        v.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        v.extend_from_slice(body);
-        v
-    }
-
-    /// A TLS 1.3 ClientHello record for `host` with ALPN h2/http1.1, GREASE, and a padding
-    /// extension of `pad` bytes (to make it span segments like a post-quantum key share does).
-    pub(crate) fn client_hello(host: &str, pad: usize) -> Vec<u8> {
-        let mut exts = Vec::new();
-        exts.extend(ext(0x0a0a, &[]));
-        let mut sni = Vec::new();
-        sni.extend_from_slice(&((host.len() + 3) as u16).to_be_bytes());
-        sni.push(0);
-        sni.extend_from_slice(&(host.len() as u16).to_be_bytes());
-        sni.extend_from_slice(host.as_bytes());
-        exts.extend(ext(0, &sni));
-        exts.extend(ext(10, &[0, 4, 0x11, 0xec, 0, 0x1d]));
-        exts.extend(ext(11, &[1, 0]));
-        exts.extend(ext(13, &[0, 4, 4, 3, 8, 4]));
-        exts.extend(ext(
-            16,
-            &[
-                0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1',
-            ],
-        ));
-        exts.extend(ext(43, &[6, 0x3a, 0x3a, 3, 4, 3, 3]));
-        exts.extend(ext(21, &vec![0; pad]));
-        let mut body = vec![3, 3];
-        body.extend_from_slice(&[7; 32]);
-        body.push(0);
-        body.extend_from_slice(&[0, 6, 0x1a, 0x1a, 0x13, 0x01, 0xc0, 0x2f]);
-        body.extend_from_slice(&[1, 0]);
-        body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
-        body.extend(exts);
-        let mut hs = vec![1, 0];
-        hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        hs.extend(body);
-        let mut rec = vec![0x16, 3, 1];
-        rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-        rec.extend(hs);
-        rec
-    }
+    use phonehome_testkit::build::client_hello;
 
     #[test]
     fn reads_sni_alpn_versions_and_order() {

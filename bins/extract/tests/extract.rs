@@ -1,0 +1,423 @@
+//! End-to-end runs of the real `phonehome-extract` binary: the terminal table (snapshot), output
+//! files, determinism, spreadsheet safety, exit codes, stdin, batches.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use phonehome_testkit::build::{client_hello, Capture};
+use phonehome_testkit::{corpus, TempDir};
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("phonehome-extract").expect("binary built");
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sample() -> PathBuf {
+    root().join("data/samples/handmade.pcap")
+}
+
+/// Reads a CSV into header-keyed rows.
+fn read_csv(p: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let head = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            head.iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Every file below `dir` with its bytes.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    phonehome_testkit::files_below(dir)
+        .into_iter()
+        .map(|p| {
+            let b = fs::read(&p).unwrap();
+            (p.strip_prefix(dir).unwrap().to_path_buf(), b)
+        })
+        .collect()
+}
+
+#[test]
+fn sample_terminal_table() {
+    let out = bin()
+        .args(["--color", "never"])
+        .arg(sample())
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The file name as given is the first line; make it independent of the checkout path.
+    let text = text.replace(&sample().display().to_string(), "handmade.pcap");
+    insta::assert_snapshot!("sample_table", text);
+}
+
+#[test]
+fn sample_files_have_the_contract_columns() {
+    let dir = TempDir::new("sample-files");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(dir.path())
+        .arg(sample())
+        .assert()
+        .code(0);
+    for (file, first) in [
+        ("flows.csv", "id,start,end,rel_s,duration_s,proto,client_ip,client_port,server_ip,server_port,vlan,conn_state,history,packets_up,packets_down,ip_bytes_up,ip_bytes_down,payload_bytes_up,payload_bytes_down,app,hostname,name_source,registrable_domain,owner,category,role"),
+        ("hosts.csv", "host,registrable_domain,owner,operator,category,role,confidence,connections,tcp_connections,udp_flows,packets_up,packets_down,ip_bytes_up,ip_bytes_down,payload_bytes_up,payload_bytes_down,first_seen_s,last_seen_s,server_ips,ports,apps,name_sources"),
+        ("dns.csv", "ts,rel_s,client_ip,server_ip,id,qname,qtype,rcode,answers,cname_chain,ttl_min"),
+        ("tls.csv", "ts,rel_s,flow_id,sni,versions,alpn,ja3,ja4"),
+        ("http.csv", "ts,rel_s,flow_id,method,host,uri,user_agent,content_type"),
+    ] {
+        let text = fs::read_to_string(dir.path().join(file)).unwrap();
+        assert!(text.starts_with(first), "{file}: {}", text.lines().next().unwrap_or(""));
+    }
+    let hosts = read_csv(&dir.path().join("hosts.csv"));
+    let albert = hosts
+        .iter()
+        .find(|h| h["host"] == "albert.apple.com")
+        .unwrap();
+    assert_eq!(albert["category"], "vendor");
+    assert_eq!(albert["role"], "activation");
+    assert_eq!(albert["name_sources"], "sni");
+    assert_eq!(albert["tcp_connections"], "1");
+    let www = hosts.iter().find(|h| h["host"] == "www.apple.com").unwrap();
+    assert_eq!(www["role"], "connectivity-check");
+    let time = hosts
+        .iter()
+        .find(|h| h["host"] == "time.apple.com")
+        .unwrap();
+    assert_eq!(
+        (time["apps"].as_str(), time["name_sources"].as_str()),
+        ("ntp", "dns")
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    for k in [
+        "file",
+        "format",
+        "link_types",
+        "packets",
+        "bytes",
+        "first_ts",
+        "last_ts",
+        "duration_s",
+        "flows",
+        "hosts",
+        "categories",
+        "warnings",
+        "tool_version",
+        "rules_version",
+    ] {
+        assert!(summary.get(k).is_some(), "summary.json lacks {k}");
+    }
+    assert_eq!(summary["packets"], 39);
+    assert_eq!(summary["categories"]["vendor"]["hosts"], 4);
+}
+
+#[test]
+fn json_and_jsonl_carry_the_same_rows() {
+    let csv_dir = TempDir::new("fmt-csv");
+    let json_dir = TempDir::new("fmt-json");
+    let jsonl_dir = TempDir::new("fmt-jsonl");
+    for (d, f) in [
+        (&csv_dir, "csv"),
+        (&json_dir, "json"),
+        (&jsonl_dir, "jsonl"),
+    ] {
+        bin()
+            .args(["-q", "--format", f, "-o"])
+            .arg(d.path())
+            .arg(sample())
+            .assert()
+            .code(0);
+    }
+    let rows = read_csv(&csv_dir.path().join("flows.csv"));
+    let json: Vec<serde_json::Value> =
+        serde_json::from_slice(&fs::read(json_dir.path().join("flows.json")).unwrap()).unwrap();
+    let jsonl = fs::read_to_string(jsonl_dir.path().join("flows.jsonl")).unwrap();
+    assert_eq!(rows.len(), json.len());
+    assert_eq!(rows.len(), jsonl.lines().count());
+    for (r, j) in rows.iter().zip(&json) {
+        assert_eq!(r["id"], j["id"].to_string());
+        assert_eq!(r["hostname"], j["hostname"].as_str().unwrap_or(""));
+        assert_eq!(r["packets_up"], j["packets_up"].to_string());
+    }
+    // Without -o, --format prints the host table to stdout.
+    let out = bin()
+        .args(["--format", "csv"])
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("host,registrable_domain,"));
+}
+
+/// A capture whose ClientHello names `sni`, split over two segments sent out of order with a
+/// retransmission, followed by an HTTP request whose Host is hostile too.
+fn hostile_capture(sni: &str) -> Vec<u8> {
+    let mut c = Capture::new();
+    let (cl, sv) = (([10, 0, 0, 2], 50_000), ([17, 253, 1, 1], 443));
+    c.tcp_handshake(cl, sv, 1000, 9000);
+    let hello = client_hello(sni, 1500);
+    let (a, b) = hello.split_at(1000);
+    c.tcp_data(cl, sv, 1001 + 1000, 9001, b);
+    c.tcp_data(cl, sv, 1001, 9001, a);
+    c.tcp_data(cl, sv, 1001, 9001, a);
+    c.tcp_data(
+        sv,
+        cl,
+        9001,
+        1001 + hello.len() as u32,
+        &[22, 3, 3, 0, 2, 2, 0],
+    );
+    let web = (([10, 0, 0, 2], 50_001), ([93, 184, 216, 34], 80));
+    c.tcp_handshake(web.0, web.1, 5000, 7000);
+    c.tcp_data(
+        web.0,
+        web.1,
+        5001,
+        7001,
+        b"GET /x HTTP/1.1\r\nHost: @evil\x1b[2J.example\r\nUser-Agent: +cmd|' /C calc'!A0\r\n\r\n",
+    );
+    c.finish()
+}
+
+#[test]
+fn formulas_from_the_capture_open_as_text() {
+    let dir = TempDir::new("formula");
+    let cap = dir.path().join("hyperlink.pcap");
+    fs::write(&cap, hostile_capture("=HYPERLINK(\"x\")")).unwrap();
+    let out_dir = dir.path().join("out");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(&out_dir)
+        .arg(&cap)
+        .assert()
+        .code(0);
+    let tls = read_csv(&out_dir.join("tls.csv"));
+    assert_eq!(
+        tls.len(),
+        1,
+        "the split, reordered, retransmitted ClientHello is dissected once"
+    );
+    assert_eq!(tls[0]["sni"], "'=hyperlink(\"x\")");
+    let flows = read_csv(&out_dir.join("flows.csv"));
+    assert_eq!(flows[0]["hostname"], "'=hyperlink(\"x\")");
+    assert_eq!(flows[0]["name_source"], "sni");
+    let http = read_csv(&out_dir.join("http.csv"));
+    assert_eq!(http[0]["host"], "'@evil\u{1b}[2J.example");
+    assert_eq!(http[0]["user_agent"], "'+cmd|' /C calc'!A0");
+    let hosts = read_csv(&out_dir.join("hosts.csv"));
+    assert!(hosts.iter().any(|h| h["host"] == "'=hyperlink(\"x\")"));
+    // --raw-csv keeps the text as captured.
+    let raw_dir = dir.path().join("raw");
+    bin()
+        .args(["-q", "--raw-csv", "-o"])
+        .arg(&raw_dir)
+        .arg(&cap)
+        .assert()
+        .code(0);
+    assert_eq!(
+        read_csv(&raw_dir.join("tls.csv"))[0]["sni"],
+        "=hyperlink(\"x\")"
+    );
+    // The terminal never receives the escape character.
+    let out = bin()
+        .arg("--color")
+        .arg("always")
+        .arg(&cap)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("@evil\\x1b[2j.example"), "{text}");
+    assert!(!text.contains("@evil\u{1b}"));
+}
+
+#[test]
+fn threads_and_reruns_give_identical_bytes() {
+    let Some(corpus) = corpus() else { return };
+    let mut inputs = vec![
+        sample(),
+        corpus.join("apple/ndpi/iphone.pcap"),
+        corpus.join("ndpi/pcap/dns_fragmented.pcap"),
+        corpus.join("ndpi/pcap/443-chrome.pcap"),
+        corpus.join("ndpi/pcap/http_ua_splitted_in_two_pkts.pcapng"),
+    ];
+    inputs.retain(|p| p.exists());
+    let run = |threads: &str, name: &str, combined: bool| {
+        let d = TempDir::new(name);
+        let mut c = bin();
+        c.args(["-q", "--threads", threads, "-o"]).arg(d.path());
+        if combined {
+            c.arg("--combined");
+        }
+        c.args(&inputs).assert().code(0);
+        d
+    };
+    let one = run("1", "det-1", false);
+    let two = run("2", "det-2", false);
+    let again = run("2", "det-2b", false);
+    let (t1, t2, t3) = (tree(one.path()), tree(two.path()), tree(again.path()));
+    assert_eq!(t1.len(), inputs.len() * 6);
+    assert!(t1 == t2, "--threads 1 and --threads 2 differ");
+    assert!(t2 == t3, "two runs differ");
+    let c1 = tree(run("1", "det-c1", true).path());
+    let c2 = tree(run("2", "det-c2", true).path());
+    assert!(c1 == c2, "--combined differs by thread count");
+    let flows = String::from_utf8(c1[Path::new("flows.csv")].clone()).unwrap();
+    assert!(flows.starts_with("capture,id,start,"));
+    assert!(flows.contains("\r\niphone.pcap,"));
+}
+
+#[test]
+fn damaged_and_missing_captures_set_the_exit_code() {
+    let dir = TempDir::new("exit");
+    let whole = fs::read(sample()).unwrap();
+    let cut = dir.path().join("cut.pcap");
+    fs::write(&cut, &whole[..whole.len() - 30]).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(&out_dir)
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("cut.pcap") && err.contains("byte offset"),
+        "{err}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["packets"], 38);
+    assert!(summary["warnings"][0]["offset"].as_u64().unwrap() > 24);
+    // A missing file and a text file are errors; the good capture is still written.
+    let text = dir.path().join("notes.txt");
+    fs::write(&text, "not a capture\n").unwrap();
+    let batch = dir.path().join("batch");
+    let out = bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(&batch)
+        .arg(dir.path().join("missing.pcap"))
+        .arg(&text)
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("missing.pcap") && err.contains("notes.txt"),
+        "{err}"
+    );
+    assert!(batch.join("handmade.pcap/hosts.csv").is_file());
+    // Bad arguments.
+    bin()
+        .arg("--sort")
+        .arg("nonsense")
+        .arg(sample())
+        .assert()
+        .code(2);
+    bin()
+        .args(["--vendor", "acme"])
+        .arg(sample())
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn stdin_equals_the_file() {
+    let a = TempDir::new("stdin-a");
+    let b = TempDir::new("stdin-b");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(a.path())
+        .arg(sample())
+        .assert()
+        .code(0);
+    bin()
+        .args(["-q", "-o"])
+        .arg(b.path())
+        .arg("-")
+        .write_stdin(fs::read(sample()).unwrap())
+        .assert()
+        .code(0);
+    for f in ["flows.csv", "hosts.csv", "dns.csv", "tls.csv", "http.csv"] {
+        assert_eq!(
+            fs::read(a.path().join(f)).unwrap(),
+            fs::read(b.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn directories_are_searched_and_names_kept_apart() {
+    let dir = TempDir::new("dirs");
+    for sub in ["a", "b"] {
+        fs::create_dir_all(dir.path().join(sub)).unwrap();
+        fs::copy(sample(), dir.path().join(sub).join("boot.pcap")).unwrap();
+    }
+    fs::write(dir.path().join("a/readme.txt"), "ignored").unwrap();
+    let out = dir.path().join("out");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(&out)
+        .arg(dir.path().join("a"))
+        .arg(dir.path().join("b"))
+        .assert()
+        .code(0);
+    assert!(out.join("boot.pcap/flows.csv").is_file());
+    assert!(out.join("boot.pcap-2/flows.csv").is_file());
+}
+
+#[test]
+fn time_window_keeps_the_first_seconds() {
+    let dir = TempDir::new("window");
+    bin()
+        .args(["-q", "--until", "0.2", "-o"])
+        .arg(dir.path())
+        .arg(sample())
+        .assert()
+        .code(0);
+    let hosts = read_csv(&dir.path().join("hosts.csv"));
+    let names: Vec<&str> = hosts.iter().map(|h| h["host"].as_str()).collect();
+    assert!(names.contains(&"time.apple.com"), "{names:?}");
+    assert!(!names.contains(&"ocsp.apple.com"), "{names:?}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert!(summary["filtered"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn explain_names_the_rule() {
+    let out = bin()
+        .args(["--explain", "gspe21-ssl.ls.apple.com"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("ls.apple.com") && text.contains("maps"),
+        "{text}"
+    );
+}

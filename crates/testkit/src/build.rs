@@ -1,0 +1,388 @@
+//! Building captures packet by packet for tests and the sample capture: a little-endian
+//! microsecond pcap of Ethernet / IPv4 / TCP or UDP frames with correct checksums (tshark reads
+//! them without a malformed frame), DNS messages and TLS ClientHellos.
+
+use std::net::Ipv4Addr;
+
+/// An IPv4 endpoint.
+pub type Ep = ([u8; 4], u16);
+
+/// TCP flag bits.
+pub mod flags {
+    /// FIN.
+    pub const FIN: u8 = 0x01;
+    /// SYN.
+    pub const SYN: u8 = 0x02;
+    /// RST.
+    pub const RST: u8 = 0x04;
+    /// PSH.
+    pub const PSH: u8 = 0x08;
+    /// ACK.
+    pub const ACK: u8 = 0x10;
+    /// ECE.
+    pub const ECE: u8 = 0x40;
+    /// CWR.
+    pub const CWR: u8 = 0x80;
+}
+
+/// The SYN options of the seed case's Mac (`mss 1460,nop,wscale 6,nop,nop,TS val … ecr
+/// 0,sackOK,eol`), with `ts_val` as the timestamp value.
+pub fn catalina_syn_options(ts_val: u32) -> Vec<u8> {
+    let mut o = vec![2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10];
+    o.extend_from_slice(&ts_val.to_be_bytes());
+    o.extend_from_slice(&[0, 0, 0, 0, 4, 2, 0, 0]);
+    o
+}
+
+/// A capture under construction.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    out: Vec<u8>,
+    /// Current time, microseconds since the epoch.
+    pub t_us: u64,
+    /// Gap added before each frame, microseconds.
+    pub gap_us: u64,
+    ip_id: u16,
+    /// Addresses whose frames go out from the client MAC (the rest come from the router).
+    pub local: Vec<[u8; 4]>,
+}
+
+const MAC_CLIENT: [u8; 6] = [0xa4, 0x83, 0xe7, 0x12, 0x34, 0x56];
+const MAC_ROUTER: [u8; 6] = [0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc];
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture::new()
+    }
+}
+
+/// The Internet checksum over `data`, starting from `sum`.
+pub fn checksum(data: &[u8], mut sum: u32) -> u16 {
+    for c in data.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+fn pseudo(src: [u8; 4], dst: [u8; 4], proto: u8, len: usize) -> u32 {
+    let mut s = 0u32;
+    for w in [src, dst] {
+        s += u32::from(u16::from_be_bytes([w[0], w[1]]))
+            + u32::from(u16::from_be_bytes([w[2], w[3]]));
+    }
+    s + u32::from(proto) + len as u32
+}
+
+impl Capture {
+    /// An empty capture starting 2019-10-15 18:00:00 UTC (the week of the diary), 1 ms between
+    /// frames, with 10.0.0.0/8 and 192.168.0.0/16 addresses sent from the client's MAC.
+    pub fn new() -> Capture {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&65535u32.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        Capture {
+            out,
+            t_us: 1_571_162_400_000_000,
+            gap_us: 1_000,
+            ip_id: 0x1000,
+            local: Vec::new(),
+        }
+    }
+
+    fn is_local(&self, a: [u8; 4]) -> bool {
+        self.local.contains(&a) || a[0] == 10 || (a[0] == 192 && a[1] == 168)
+    }
+
+    /// Appends a raw frame of link type Ethernet.
+    pub fn raw_frame(&mut self, gap_us: u64, frame: &[u8]) {
+        self.t_us += gap_us;
+        let (s, us) = (self.t_us / 1_000_000, self.t_us % 1_000_000);
+        self.out.extend_from_slice(&(s as u32).to_le_bytes());
+        self.out.extend_from_slice(&(us as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.out
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(frame);
+    }
+
+    /// Appends an IPv4 packet carrying `l4` (protocol `proto`) in an Ethernet frame, after
+    /// `gap_us`.
+    pub fn ipv4(&mut self, gap_us: u64, src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) {
+        let outbound = self.is_local(src);
+        let (smac, dmac) = if outbound {
+            (MAC_CLIENT, MAC_ROUTER)
+        } else {
+            (MAC_ROUTER, MAC_CLIENT)
+        };
+        let total = 20 + l4.len();
+        let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8];
+        self.ip_id = self.ip_id.wrapping_add(1);
+        ip.extend_from_slice(&self.ip_id.to_be_bytes());
+        ip.extend_from_slice(&[0x40, 0, if outbound { 64 } else { 54 }, proto, 0, 0]);
+        ip.extend_from_slice(&src);
+        ip.extend_from_slice(&dst);
+        let c = checksum(&ip, 0);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        let mut f = Vec::with_capacity(14 + total);
+        f.extend_from_slice(&dmac);
+        f.extend_from_slice(&smac);
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend(ip);
+        f.extend_from_slice(l4);
+        self.raw_frame(gap_us, &f);
+    }
+
+    /// A UDP datagram.
+    pub fn udp(&mut self, src: Ep, dst: Ep, payload: &[u8]) {
+        self.udp_after(self.gap_us, src, dst, payload);
+    }
+
+    /// A UDP datagram after `gap_us`.
+    pub fn udp_after(&mut self, gap_us: u64, src: Ep, dst: Ep, payload: &[u8]) {
+        let len = 8 + payload.len();
+        let mut u = Vec::with_capacity(len);
+        u.extend_from_slice(&src.1.to_be_bytes());
+        u.extend_from_slice(&dst.1.to_be_bytes());
+        u.extend_from_slice(&(len as u16).to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(payload);
+        let c = checksum(&u, pseudo(src.0, dst.0, 17, len));
+        u[6..8].copy_from_slice(&c.to_be_bytes());
+        self.ipv4(gap_us, src.0, dst.0, 17, &u);
+    }
+
+    /// A TCP segment after `gap_us`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp_after(
+        &mut self,
+        gap_us: u64,
+        src: Ep,
+        dst: Ep,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        opts: &[u8],
+        payload: &[u8],
+    ) {
+        let hlen = 20 + opts.len();
+        let mut t = Vec::with_capacity(hlen + payload.len());
+        t.extend_from_slice(&src.1.to_be_bytes());
+        t.extend_from_slice(&dst.1.to_be_bytes());
+        t.extend_from_slice(&seq.to_be_bytes());
+        t.extend_from_slice(&ack.to_be_bytes());
+        t.push(((hlen / 4) as u8) << 4);
+        t.push(flags);
+        t.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
+        t.extend_from_slice(opts);
+        t.extend_from_slice(payload);
+        let c = checksum(&t, pseudo(src.0, dst.0, 6, t.len()));
+        t[16..18].copy_from_slice(&c.to_be_bytes());
+        self.ipv4(gap_us, src.0, dst.0, 6, &t);
+    }
+
+    /// SYN (with the seed case's options), SYN-ACK, ACK.
+    pub fn tcp_handshake(&mut self, client: Ep, server: Ep, client_isn: u32, server_isn: u32) {
+        let ts = (self.t_us / 1000) as u32;
+        let g = self.gap_us;
+        let syn = flags::SYN | flags::ECE | flags::CWR;
+        self.tcp_after(
+            g,
+            client,
+            server,
+            client_isn,
+            0,
+            syn,
+            &catalina_syn_options(ts),
+            &[],
+        );
+        let synack = flags::SYN | flags::ACK | flags::ECE;
+        let opts = [2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 8];
+        self.tcp_after(
+            g,
+            server,
+            client,
+            server_isn,
+            client_isn + 1,
+            synack,
+            &opts,
+            &[],
+        );
+        self.tcp_after(
+            g,
+            client,
+            server,
+            client_isn + 1,
+            server_isn + 1,
+            flags::ACK,
+            &[],
+            &[],
+        );
+    }
+
+    /// A data segment (PSH+ACK).
+    pub fn tcp_data(&mut self, src: Ep, dst: Ep, seq: u32, ack: u32, payload: &[u8]) {
+        let g = self.gap_us;
+        self.tcp_after(g, src, dst, seq, ack, flags::PSH | flags::ACK, &[], payload);
+    }
+
+    /// A whole connection: handshake, `request`, `response` in 1448-byte segments, FINs.
+    pub fn connection(&mut self, client: Ep, server: Ep, request: &[u8], response: &[u8]) {
+        let (cs, ss) = (0x1000_0000u32 + u32::from(client.1), 0x5000_0000u32);
+        self.tcp_handshake(client, server, cs, ss);
+        self.tcp_data(client, server, cs + 1, ss + 1, request);
+        let g = self.gap_us;
+        let mut sent = 0u32;
+        for chunk in response.chunks(1448) {
+            let ack = cs + 1 + request.len() as u32;
+            self.tcp_after(
+                g,
+                server,
+                client,
+                ss + 1 + sent,
+                ack,
+                flags::ACK,
+                &[],
+                chunk,
+            );
+            sent += chunk.len() as u32;
+        }
+        let (ca, sa) = (cs + 1 + request.len() as u32, ss + 1 + sent);
+        self.tcp_after(g, client, server, ca, sa, flags::ACK, &[], &[]);
+        self.tcp_after(g, client, server, ca, sa, flags::FIN | flags::ACK, &[], &[]);
+        self.tcp_after(
+            g,
+            server,
+            client,
+            sa,
+            ca + 1,
+            flags::FIN | flags::ACK,
+            &[],
+            &[],
+        );
+        self.tcp_after(g, client, server, ca + 1, sa + 1, flags::ACK, &[], &[]);
+    }
+
+    /// A DNS query from `client` and the resolver's answer: `name` -> CNAME chain -> A `addr`.
+    pub fn dns_exchange(
+        &mut self,
+        client: Ep,
+        resolver: [u8; 4],
+        id: u16,
+        name: &str,
+        cnames: &[&str],
+        addr: [u8; 4],
+    ) {
+        self.udp(
+            client,
+            (resolver, 53),
+            &dns_message(id, false, name, cnames, addr),
+        );
+        self.udp(
+            (resolver, 53),
+            client,
+            &dns_message(id, true, name, cnames, addr),
+        );
+    }
+
+    /// The finished pcap bytes.
+    pub fn finish(self) -> Vec<u8> {
+        self.out
+    }
+}
+
+/// A name in DNS wire form (no compression).
+pub fn name_bytes(n: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for l in n.split('.').filter(|l| !l.is_empty()) {
+        v.push(l.len() as u8);
+        v.extend_from_slice(l.as_bytes());
+    }
+    v.push(0);
+    v
+}
+
+/// A DNS query for `name` (type A), or its response: the CNAME chain, then an A record.
+pub fn dns_message(id: u16, response: bool, name: &str, cnames: &[&str], addr: [u8; 4]) -> Vec<u8> {
+    let answers = if response { cnames.len() + 1 } else { 0 };
+    let mut m = Vec::new();
+    m.extend_from_slice(&id.to_be_bytes());
+    m.extend_from_slice(if response {
+        &[0x81, 0x80]
+    } else {
+        &[0x01, 0x00]
+    });
+    m.extend_from_slice(&[0, 1, 0, answers as u8, 0, 0, 0, 0]);
+    m.extend(name_bytes(name));
+    m.extend_from_slice(&[0, 1, 0, 1]);
+    if !response {
+        return m;
+    }
+    let mut owner = name.to_string();
+    for c in cnames {
+        m.extend(name_bytes(&owner));
+        let target = name_bytes(c);
+        m.extend_from_slice(&[0, 5, 0, 1, 0, 0, 0x0e, 0x10]);
+        m.extend_from_slice(&(target.len() as u16).to_be_bytes());
+        m.extend(target);
+        owner = c.to_string();
+    }
+    m.extend(name_bytes(&owner));
+    m.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+    m.extend_from_slice(&Ipv4Addr::from(addr).octets());
+    m
+}
+
+fn ext(ty: u16, body: &[u8]) -> Vec<u8> {
+    let mut v = ty.to_be_bytes().to_vec();
+    v.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// A TLS record holding a ClientHello for `host` like a current browser's: a GREASE extension
+/// first, SNI, groups (X25519MLKEM768 and x25519), point formats, signature algorithms, ALPN `h2`
+/// and `http/1.1`, supported versions (GREASE, 1.3, 1.2), then a padding extension of `pad` bytes
+/// (a post-quantum key share makes real ones about 1.8 kB: two segments).
+pub fn client_hello(host: &str, pad: usize) -> Vec<u8> {
+    let mut exts = Vec::new();
+    exts.extend(ext(0x0a0a, &[]));
+    let mut sni = Vec::new();
+    sni.extend_from_slice(&((host.len() + 3) as u16).to_be_bytes());
+    sni.push(0);
+    sni.extend_from_slice(&(host.len() as u16).to_be_bytes());
+    sni.extend_from_slice(host.as_bytes());
+    exts.extend(ext(0, &sni));
+    exts.extend(ext(10, &[0, 4, 0x11, 0xec, 0, 0x1d]));
+    exts.extend(ext(11, &[1, 0]));
+    exts.extend(ext(13, &[0, 4, 4, 3, 8, 4]));
+    exts.extend(ext(
+        16,
+        &[
+            0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1',
+        ],
+    ));
+    exts.extend(ext(43, &[6, 0x3a, 0x3a, 3, 4, 3, 3]));
+    exts.extend(ext(21, &vec![0; pad]));
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0, 6, 0x1a, 0x1a, 0x13, 0x01, 0xc0, 0x2f]);
+    body.extend_from_slice(&[1, 0]);
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend(exts);
+    let mut hs = vec![1, 0];
+    hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    hs.extend(body);
+    let mut rec = vec![0x16, 3, 1];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend(hs);
+    rec
+}
