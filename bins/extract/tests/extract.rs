@@ -421,3 +421,68 @@ fn explain_names_the_rule() {
         "{text}"
     );
 }
+
+#[test]
+fn port_reuse_and_idle_gaps_start_new_flows() {
+    use phonehome_testkit::build::flags::{ACK, RST};
+    let mut c = Capture::new();
+    let (cl, sv) = (([10, 0, 0, 2], 49_500), ([17, 253, 1, 1], 443));
+    // A whole connection, then the same 5-tuple again 2 s later (port reuse in a boot).
+    c.connection(cl, sv, b"\x16\x03\x01\x00\x01\x01", b"reply");
+    c.t_us += 2_000_000;
+    c.tcp_handshake(cl, sv, 7_000, 9_000);
+    c.tcp_after(1_000, cl, sv, 7_001, 9_001, RST | ACK, &[], &[]);
+    // A UDP exchange, then silence past the 60 s UDP timeout, then more on the same 5-tuple.
+    let (dc, ds) = (([10, 0, 0, 2], 50_000), ([17, 253, 4, 125], 123));
+    c.udp(dc, ds, &[0x23; 48]);
+    c.udp(ds, dc, &[0x24; 48]);
+    c.t_us += 61_000_000;
+    c.udp(dc, ds, &[0x23; 48]);
+    let dir = TempDir::new("reuse");
+    let cap = dir.path().join("reuse.pcap");
+    fs::write(&cap, c.finish()).unwrap();
+    let out = dir.path().join("out");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(&out)
+        .arg(&cap)
+        .assert()
+        .code(0);
+    let flows = read_csv(&out.join("flows.csv"));
+    let states: Vec<(&str, &str, &str)> = flows
+        .iter()
+        .map(|f| {
+            (
+                f["proto"].as_str(),
+                f["conn_state"].as_str(),
+                f["history"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("tcp", "SF", "ShADdFf"),
+            ("tcp", "RSTO", "ShAR"),
+            ("udp", "SF", ""),
+            ("udp", "S0", ""),
+        ]
+    );
+    let hosts = read_csv(&out.join("hosts.csv"));
+    let tcp_host = hosts.iter().find(|h| h["host"] == "17.253.1.1").unwrap();
+    assert_eq!(tcp_host["tcp_connections"], "2");
+    assert_eq!(
+        tcp_host["category"], "vendor",
+        "17.0.0.0/8 is Apple's by range"
+    );
+    // --udp-idle longer than the gap keeps one UDP flow.
+    let out2 = dir.path().join("out2");
+    bin()
+        .args(["-q", "--udp-idle", "120", "-o"])
+        .arg(&out2)
+        .arg(&cap)
+        .assert()
+        .code(0);
+    assert_eq!(read_csv(&out2.join("flows.csv")).len(), 3);
+}

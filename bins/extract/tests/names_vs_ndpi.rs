@@ -7,7 +7,7 @@
 //! it, or a reason for the difference; `target/reports/names-vs-ndpi.txt` lists every flow not
 //! in the first class, candidate bugs first. QUIC SNI is not decoded yet and names of LAN
 //! protocols (mDNS, LLMNR, NetBIOS, SSDP, DHCP, …) are kept off flows by design, so the
-//! assertion is on nDPI's TLS, HTTP and DNS flows; the report also gives the agreement over all
+//! assertion is on nDPI's TLS, HTTP, DNS, mDNS and LLMNR flows; the report also gives the agreement over all
 //! named flows and over all but QUIC ones.
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,10 +18,11 @@ use std::path::{Path, PathBuf};
 use phonehome_testkit::{self as kit, DnsRow, FlowRow};
 
 /// Minimum agreement, in percent, over the flows nDPI names whose names our design puts on
-/// flows: TLS SNI, HTTP Host, a DNS flow's first query (so neither QUIC, whose SNI we do not
-/// decode yet, nor mDNS, LLMNR, NetBIOS, SSDP, DHCP, STUN, … names, which we keep off flows).
-/// Measured 97.54% on the corpus (the issue's target is 95%): a ratchet, raise it as names improve.
-const MIN_AGREEMENT_PCT: f64 = 97.0;
+/// flows: TLS SNI, HTTP Host, the first query of a DNS, mDNS or LLMNR flow (so neither QUIC,
+/// whose SNI we do not decode yet, nor NetBIOS, SSDP, DHCP, STUN, … names, which name the LAN's
+/// machines or software, not servers). Measured 97.91% on the corpus (the issue's target is
+/// 95%): a ratchet, raise it as names improve.
+const MIN_AGREEMENT_PCT: f64 = 97.5;
 
 /// Threads running the extractor (the reference machine has two cores).
 const WORKERS: usize = 2;
@@ -128,15 +129,19 @@ enum Class {
     ExtractFailed,
     /// QUIC: SNI in QUIC Initials is not decoded yet.
     Quic,
-    /// A protocol whose names we do not put on flows by design (mDNS, LLMNR, NetBIOS, SSDP,
-    /// DHCP, STUN, SSH banners, …: they describe the LAN or the software, not a server).
+    /// nDPI's "name" is not a host name: an address literal (SSDP's `239.255.255.250:1900`)
+    /// or NetBIOS's wildcard `*`.
+    NotAHostname,
+    /// A protocol whose names we do not put on flows by design (NetBIOS, DHCP, STUN, SMTP and
+    /// SSH greetings, …: they name the LAN's machines or the software, not a server; DHCP's
+    /// names are in the summary's local names).
     NotNamedByDesign,
     /// The flow is inside a tunnel we do not open (CAPWAP): we have only the outer flow.
     TunnelNotOpened,
     /// We have no flow on this 5-tuple: a candidate bug.
     NoFlow,
-    /// A DNS flow with several messages: nDPI's name is the question of another of them (nDPI
-    /// keeps the last message's name, we the first query's).
+    /// A DNS, mDNS or LLMNR flow with several messages: nDPI's name is the question of another
+    /// of them (nDPI keeps the last message's name, we the first query's).
     OtherQuery,
     /// Our flows on the 5-tuple carry no name: a candidate bug.
     NoName,
@@ -159,9 +164,23 @@ impl Class {
     }
 }
 
-/// nDPI protocols whose names our flows carry by design: TLS SNI, HTTP Host, a DNS flow's first
-/// query name (QUIC has its own class).
-const NAMED_BY_DESIGN: [&str; 3] = ["TLS", "HTTP", "DNS"];
+/// nDPI protocols whose names our flows carry by design: TLS SNI, HTTP Host, a DNS, mDNS or
+/// LLMNR flow's first query name (QUIC has its own class).
+const NAMED_BY_DESIGN: [&str; 5] = ["TLS", "HTTP", "DNS", "MDNS", "LLMNR"];
+
+/// Whether nDPI's name is an address (with or without a port) or a wildcard.
+fn not_a_hostname(name: &str) -> bool {
+    let n = name.trim();
+    let bare = n
+        .strip_prefix('[')
+        .and_then(|r| r.split(']').next())
+        .unwrap_or_else(|| {
+            n.rsplit_once(':')
+                .filter(|(h, _)| !h.contains(':'))
+                .map_or(n, |(h, _)| h)
+        });
+    n == "*" || bare.parse::<std::net::IpAddr>().is_ok() || n.parse::<std::net::IpAddr>().is_ok()
+}
 
 /// Tunnels (as nDPI names them) that our decoder removes, keeping the inner flow.
 const TUNNELS_REMOVED: [&str; 2] = ["GTP", "VXLAN"];
@@ -234,6 +253,8 @@ fn classify(n: &NdpiFlow, ours: &[&FlowRow], questions: &[&str]) -> Class {
         Class::AgreeRendered
     } else if n.master() == "QUIC" {
         Class::Quic
+    } else if not_a_hostname(&n.hostname) {
+        Class::NotAHostname
     } else if !NAMED_BY_DESIGN.contains(&n.master()) {
         Class::NotNamedByDesign
     } else if ours.is_empty()
@@ -244,7 +265,9 @@ fn classify(n: &NdpiFlow, ours: &[&FlowRow], questions: &[&str]) -> Class {
         Class::TunnelNotOpened
     } else if ours.is_empty() {
         Class::NoFlow
-    } else if n.master() == "DNS" && questions.iter().any(|q| same_rendered(q, &n.hostname)) {
+    } else if matches!(n.master(), "DNS" | "MDNS" | "LLMNR")
+        && questions.iter().any(|q| same_rendered(q, &n.hostname))
+    {
         Class::OtherQuery
     } else if ours.iter().all(|r| r.hostname.trim().is_empty()) {
         Class::NoName
@@ -347,7 +370,7 @@ fn report(files: usize, outcomes: &[Outcome]) -> (String, f64) {
         "captures with named nDPI flows: {files}\n\
          agreement, all named flows: {all:.2}% of {n_all}\n\
          agreement without QUIC: {no_quic:.2}% of {n_no_quic}\n\
-         agreement on TLS, HTTP and DNS flows: {scope:.2}% of {n_scope} \
+         agreement on TLS, HTTP, DNS, mDNS and LLMNR flows: {scope:.2}% of {n_scope} \
          (threshold {MIN_AGREEMENT_PCT}%)\n\nby class (nDPI protocols):\n"
     );
     let mut by_class: BTreeMap<Class, BTreeMap<&str, usize>> = BTreeMap::new();
@@ -415,7 +438,7 @@ fn flow_names_agree_with_ndpi() {
     );
     assert!(
         scope >= MIN_AGREEMENT_PCT,
-        "agreement with nDPI's names on TLS, HTTP and DNS flows is {scope:.2}% (see {})",
+        "agreement with nDPI's names on TLS, HTTP, DNS, mDNS and LLMNR flows is {scope:.2}% (see {})",
         path.display()
     );
 }
@@ -499,7 +522,7 @@ mod parsers {
         assert_eq!(classify(&n, &[&none], &[]), Class::NoName);
         assert_eq!(classify(&n, &[], &[]), Class::NoFlow);
         let ssdp = parse_ndpi_line(SSDP6).unwrap();
-        assert_eq!(classify(&ssdp, &[&none], &[]), Class::NotNamedByDesign);
+        assert_eq!(classify(&ssdp, &[&none], &[]), Class::NotAHostname);
         let capwap = parse_ndpi_line(CAPWAP).unwrap();
         assert_eq!(capwap.tunnel.as_deref(), Some("CAPWAP"));
         assert_eq!(classify(&capwap, &[], &[]), Class::TunnelNotOpened);

@@ -135,7 +135,11 @@ impl Analyzer {
     fn packet(&mut self, p: &Packet<'_>, ts: Timestamp, ip_bytes: u64) {
         if p.ip.fragment.is_some() {
             let data = p.ip_payload;
-            if let Some(r) = self.defrag.add(&p.ip, data, ts.as_nanos(), p.vlan) {
+            let done = self.defrag.add(&p.ip, data, ts, p.vlan);
+            for partial in self.defrag.take_evicted() {
+                self.partial(partial);
+            }
+            if let Some(r) = done {
                 match decode_transport(r.header, &r.data) {
                     Ok(mut whole) => {
                         whole.vlan = r.vlan;
@@ -264,7 +268,21 @@ impl Analyzer {
                 self.finish(f);
             }
         }
-        self.defrag.expire(clock);
+        for partial in self.defrag.expire(clock) {
+            self.partial(partial);
+        }
+    }
+
+    /// Counts a datagram that never completed towards its flow when its first fragment (with
+    /// the transport header) arrived: one packet, the fragments' IP bytes.
+    fn partial(&mut self, p: crate::frag::Partial) {
+        let mut header = p.header;
+        header.fragment = None;
+        header.total_len = header.header_len + p.data.len() as u32;
+        if let Ok(mut packet) = decode_transport(header, &p.data) {
+            packet.vlan = p.vlan;
+            self.flow_packet(&packet, p.ts, p.wire_ip_bytes);
+        }
     }
 
     /// Finishes the least recently active tenth of the live flows (the table is full).
@@ -318,12 +336,14 @@ impl Analyzer {
     /// Ends the capture: finishes every live flow, applies the weaker DNS rule to flows still
     /// without a name, and returns the summary.
     pub fn finish_capture(mut self, source: Source, reader_stats: Counters) -> CaptureSummary {
+        for partial in self.defrag.finish() {
+            self.partial(partial);
+        }
         let mut left: Vec<Flow> = self.live.drain().map(|(_, f)| f).collect();
         left.sort_unstable_by_key(|f| f.id);
         for f in left {
             self.finish(f);
         }
-        self.defrag.finish();
         let mut flows = std::mem::take(&mut self.finished);
         for r in &mut flows {
             self.attribute(r, false);

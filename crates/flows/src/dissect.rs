@@ -100,7 +100,16 @@ impl Rows {
             .first()
             .map(|q| q.name.to_lowercase_string())
             .unwrap_or_default();
-        if kind == "dns" && !qname.is_empty() && qname != "." {
+        // An mDNS/LLMNR announcement has answers but no question: its first record's name
+        // stands for the flow.
+        if qname.is_empty() && kind != "dns" {
+            if let Some(r) = m.answers().next() {
+                flow.set_name(r.name.to_lowercase_string(), NameSource::DnsQuery);
+            }
+        }
+        // A lookup names its flow with the question (nDPI does the same), for mDNS and LLMNR
+        // too; hosts.csv still counts the flow under its server address, not under the name.
+        if !qname.is_empty() && qname != "." {
             flow.set_name(qname.clone(), NameSource::DnsQuery);
         }
         let (client, server) = if m.is_response {

@@ -30,7 +30,7 @@ impl Default for FragLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct DatagramKey {
     src: IpAddr,
     dst: IpAddr,
@@ -52,6 +52,8 @@ struct Datagram {
     fragments: u32,
     vlan: Option<u16>,
     damaged: bool,
+    /// The first fragment's captured bytes after the IP header (even when snapped) and time.
+    first: Option<(Vec<u8>, phonehome_decode::Timestamp)>,
 }
 
 /// A reassembled datagram: the whole transport bytes with a header describing them.
@@ -69,6 +71,22 @@ pub struct Reassembled {
     pub vlan: Option<u16>,
 }
 
+/// A datagram that never completed but whose first fragment arrived: what can still be counted
+/// towards its flow (one packet, the fragments' IP bytes, the transport header it carries).
+#[derive(Debug)]
+pub struct Partial {
+    /// The first fragment's header (still marked as a fragment).
+    pub header: IpHeader,
+    /// The first fragment's captured bytes after the IP header.
+    pub data: Vec<u8>,
+    /// When the first fragment was seen.
+    pub ts: phonehome_decode::Timestamp,
+    /// Sum of the IP total lengths of the fragments that arrived.
+    pub wire_ip_bytes: u64,
+    /// Outermost VLAN id.
+    pub vlan: Option<u16>,
+}
+
 /// Counters of what the reassembler did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct FragStats {
@@ -80,8 +98,10 @@ pub struct FragStats {
     pub abandoned: u64,
     /// Fragments inside abandoned datagrams.
     pub abandoned_fragments: u64,
-    /// IP bytes inside abandoned datagrams (they count towards no flow).
+    /// IP bytes inside abandoned datagrams.
     pub abandoned_ip_bytes: u64,
+    /// Abandoned datagrams whose first fragment arrived: counted towards their flow anyway.
+    pub counted_partial: u64,
 }
 
 /// The fragment reassembler.
@@ -90,6 +110,7 @@ pub struct Defragmenter {
     limits: FragLimits,
     table: HashMap<DatagramKey, Datagram>,
     stats: FragStats,
+    evicted: Vec<Partial>,
 }
 
 impl Defragmenter {
@@ -112,9 +133,10 @@ impl Defragmenter {
         &mut self,
         ip: &IpHeader,
         data: &[u8],
-        now: i64,
+        ts: phonehome_decode::Timestamp,
         vlan: Option<u16>,
     ) -> Option<Reassembled> {
+        let now = ts.as_nanos();
         let frag = ip.fragment?;
         self.stats.fragments += 1;
         let key = DatagramKey {
@@ -124,7 +146,9 @@ impl Defragmenter {
             id: frag.id,
         };
         if !self.table.contains_key(&key) && self.table.len() >= self.limits.max_datagrams {
-            self.drop_oldest();
+            if let Some(p) = self.drop_oldest() {
+                self.evicted.push(p);
+            }
         }
         let d = self.table.entry(key).or_insert_with(|| Datagram {
             first_seen: now,
@@ -135,6 +159,7 @@ impl Defragmenter {
             fragments: 0,
             vlan,
             damaged: false,
+            first: None,
         });
         d.fragments += 1;
         d.wire_ip_bytes += u64::from(ip.total_len);
@@ -146,8 +171,9 @@ impl Defragmenter {
         } else {
             d.pieces.push((off, data[..len].to_vec()));
         }
-        if off == 0 {
+        if off == 0 && d.first.is_none() {
             d.header = Some(*ip);
+            d.first = Some((data[..len.min(data.len())].to_vec(), ts));
         }
         if !frag.more {
             d.total = Some(off + len);
@@ -161,49 +187,65 @@ impl Defragmenter {
         None
     }
 
-    /// Drops datagrams older than the timeout; returns their first-fragment headers' data for
-    /// accounting (they count as abandoned).
-    pub fn expire(&mut self, now: i64) {
+    /// Gives up datagrams older than the timeout; returns those whose first fragment arrived.
+    pub fn expire(&mut self, now: i64) -> Vec<Partial> {
         let timeout = self.limits.timeout_ns;
-        let before = self.table.len();
-        let mut abandoned = FragStats::default();
-        self.table.retain(|_, d| {
-            let keep = now - d.first_seen <= timeout;
-            if !keep {
-                abandoned.abandoned_fragments += u64::from(d.fragments);
-                abandoned.abandoned_ip_bytes += d.wire_ip_bytes;
-            }
-            keep
-        });
-        self.stats.abandoned += (before - self.table.len()) as u64;
-        self.stats.abandoned_fragments += abandoned.abandoned_fragments;
-        self.stats.abandoned_ip_bytes += abandoned.abandoned_ip_bytes;
+        let mut old: Vec<DatagramKey> = self
+            .table
+            .iter()
+            .filter(|(_, d)| now.saturating_sub(d.first_seen) > timeout)
+            .map(|(k, _)| *k)
+            .collect();
+        self.give_up(&mut old)
+    }
+
+    /// Partial datagrams evicted by [`Defragmenter::add`] because the table was full.
+    pub fn take_evicted(&mut self) -> Vec<Partial> {
+        std::mem::take(&mut self.evicted)
     }
 
     /// Gives up every datagram still waiting (end of capture).
-    pub fn finish(&mut self) {
-        self.expire(i64::MAX);
-        let left: Vec<_> = self.table.drain().collect();
-        for (_, d) in left {
-            self.stats.abandoned += 1;
-            self.stats.abandoned_fragments += u64::from(d.fragments);
-            self.stats.abandoned_ip_bytes += d.wire_ip_bytes;
-        }
+    pub fn finish(&mut self) -> Vec<Partial> {
+        let mut all: Vec<DatagramKey> = self.table.keys().copied().collect();
+        self.give_up(&mut all)
     }
 
-    fn drop_oldest(&mut self) {
+    /// Abandons `keys` in a deterministic order (first seen, then key).
+    fn give_up(&mut self, keys: &mut [DatagramKey]) -> Vec<Partial> {
+        keys.sort_unstable_by_key(|k| (self.table.get(k).map_or(0, |d| d.first_seen), *k));
+        let mut out = Vec::new();
+        for k in keys.iter() {
+            if let Some(p) = self.table.remove(k).and_then(|d| self.abandon(d)) {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    fn abandon(&mut self, d: Datagram) -> Option<Partial> {
+        self.stats.abandoned += 1;
+        self.stats.abandoned_fragments += u64::from(d.fragments);
+        self.stats.abandoned_ip_bytes += d.wire_ip_bytes;
+        let (header, (data, ts)) = (d.header?, d.first?);
+        self.stats.counted_partial += 1;
+        Some(Partial {
+            header,
+            data,
+            ts,
+            wire_ip_bytes: d.wire_ip_bytes,
+            vlan: d.vlan,
+        })
+    }
+
+    /// Gives up the oldest datagram (the table is full).
+    fn drop_oldest(&mut self) -> Option<Partial> {
         let oldest = self
             .table
             .iter()
-            .min_by_key(|(k, d)| (d.first_seen, k.id, k.protocol))
-            .map(|(k, _)| *k);
-        if let Some(k) = oldest {
-            if let Some(d) = self.table.remove(&k) {
-                self.stats.abandoned += 1;
-                self.stats.abandoned_fragments += u64::from(d.fragments);
-                self.stats.abandoned_ip_bytes += d.wire_ip_bytes;
-            }
-        }
+            .min_by_key(|(k, d)| (d.first_seen, **k))
+            .map(|(k, _)| *k)?;
+        let d = self.table.remove(&oldest)?;
+        self.abandon(d)
     }
 }
 
@@ -268,6 +310,14 @@ fn unreachable_header() -> IpHeader {
 mod tests {
     use super::*;
     use phonehome_decode::ip::Fragment;
+    use phonehome_decode::Timestamp;
+
+    fn t(ns: i64) -> Timestamp {
+        Timestamp {
+            secs: ns / 1_000_000_000,
+            nanos: (ns % 1_000_000_000) as u32,
+        }
+    }
 
     fn hdr(offset: u32, more: bool, len: u32) -> IpHeader {
         IpHeader {
@@ -294,9 +344,13 @@ mod tests {
     fn reassembles_out_of_order_with_overlap() {
         let mut d = Defragmenter::new(FragLimits::default());
         let whole: Vec<u8> = (0..40u8).collect();
-        assert!(d.add(&hdr(24, false, 16), &whole[24..], 0, None).is_none());
-        assert!(d.add(&hdr(8, true, 24), &whole[8..32], 1, None).is_none());
-        let r = d.add(&hdr(0, true, 16), &whole[..16], 2, None).unwrap();
+        assert!(d
+            .add(&hdr(24, false, 16), &whole[24..], t(0), None)
+            .is_none());
+        assert!(d
+            .add(&hdr(8, true, 24), &whole[8..32], t(1), None)
+            .is_none());
+        let r = d.add(&hdr(0, true, 16), &whole[..16], t(2), None).unwrap();
         assert_eq!(r.data, whole);
         assert_eq!(r.fragments, 3);
         assert_eq!(r.wire_ip_bytes, 36 + 44 + 36);
@@ -319,24 +373,31 @@ mod tests {
                 offset: 0,
                 more: true,
             });
-            d.add(&h, &[0; 8], i64::from(id), None);
+            d.add(&h, &[0; 8], t(i64::from(id)), None);
         }
         assert_eq!(d.table.len(), 2);
-        d.expire(100);
+        // The three evicted and the two expired all had their first fragment: countable.
+        assert_eq!(d.take_evicted().len(), 3);
+        assert_eq!(d.expire(100).len(), 2);
         assert_eq!(d.table.len(), 0);
         assert_eq!(d.stats().abandoned, 5);
+        assert_eq!(d.stats().counted_partial, 5);
         // Too large a datagram is never rebuilt.
-        assert!(d.add(&hdr(96, false, 8), &[0; 8], 0, None).is_none());
-        d.finish();
+        assert!(d.add(&hdr(96, false, 8), &[0; 8], t(0), None).is_none());
+        // No first fragment: nothing to count towards a flow.
+        assert!(d.finish().is_empty());
         assert_eq!(d.stats().abandoned, 6);
     }
 
     #[test]
     fn snapped_fragment_abandons_the_datagram() {
         let mut d = Defragmenter::new(FragLimits::default());
-        assert!(d.add(&hdr(0, true, 16), &[0; 10], 0, None).is_none());
-        assert!(d.add(&hdr(16, false, 8), &[0; 8], 0, None).is_none());
-        d.finish();
+        assert!(d.add(&hdr(0, true, 16), &[0; 10], t(0), None).is_none());
+        assert!(d.add(&hdr(16, false, 8), &[0; 8], t(0), None).is_none());
+        let p = d.finish();
         assert_eq!(d.stats().abandoned_fragments, 2);
+        // The snapped first fragment still counts: its 10 captured bytes, both fragments' bytes.
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].data.len(), p[0].wire_ip_bytes), (10, 36 + 28));
     }
 }

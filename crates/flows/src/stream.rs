@@ -46,6 +46,14 @@ impl ClientStream {
         if off >= MAX_STREAM {
             return false;
         }
+        // A longer segment from the start whose bytes differ from what is held: the sender
+        // rewrote its first bytes (seen in the wild: two zero bytes, then the real ClientHello
+        // at the same sequence number). The newer, longer copy wins.
+        if off == 0 && payload.len() > self.data.len() && !payload.starts_with(&self.data) {
+            self.data.clear();
+            self.pending.clear();
+            self.gap = false;
+        }
         let grew = self.place(off, payload);
         if !complete && off + payload.len() >= self.data.len() {
             self.gap = true;
@@ -131,6 +139,18 @@ mod tests {
         assert_eq!(s.bytes().len(), MAX_STREAM);
         assert!(s.is_full());
         assert!(!s.add(0, b"x", true));
+    }
+
+    #[test]
+    fn a_longer_rewrite_of_the_first_bytes_wins() {
+        let mut s = ClientStream::default();
+        s.set_base(1);
+        assert!(s.add(1, &[0, 0], true));
+        assert!(s.add(1, b"\x16\x03\x01hello", true));
+        assert_eq!(s.bytes(), b"\x16\x03\x01hello");
+        // A plain retransmission of a prefix changes nothing.
+        assert!(!s.add(1, b"\x16\x03", true));
+        assert_eq!(s.bytes(), b"\x16\x03\x01hello");
     }
 
     #[test]

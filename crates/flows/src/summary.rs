@@ -55,6 +55,7 @@ impl FragStatsSum {
         a.abandoned += b.abandoned;
         a.abandoned_fragments += b.abandoned_fragments;
         a.abandoned_ip_bytes += b.abandoned_ip_bytes;
+        a.counted_partial += b.counted_partial;
     }
 }
 

@@ -69,6 +69,7 @@ pub fn summary_json(s: &CaptureSummary, labels: &Labels, stamp: &Stamp) -> Value
             "abandoned": f.abandoned,
             "abandoned_fragments": f.abandoned_fragments,
             "abandoned_ip_bytes": f.abandoned_ip_bytes,
+            "counted_partial": f.counted_partial,
         },
         "first_ts": s.first_ts.map(|t| t.to_string()),
         "last_ts": s.last_ts.map(|t| t.to_string()),
