@@ -20,7 +20,7 @@ bench:
     bash scripts/bench-decode.sh
     bash scripts/bench-extract.sh
 
-# Print a decode summary of a capture (the extractor replaces this once it lands).
+# Print the decoding crate's summary of a capture (formats, link types, names seen).
 summary CAPTURE="data/samples/handmade.pcap":
     cargo run -q --release -p phonehome-decode --example summary -- {{CAPTURE}}
 
