@@ -162,9 +162,9 @@ impl fmt::Display for Confidence {
 pub struct Classification<'r> {
     /// The host as compared: the normalised name, or the address in text form.
     pub host: String,
-    /// The registrable domain (eTLD+1) from the public suffix list (including its private
-    /// section, so `x.y.akamaiedge.net` gives `y.akamaiedge.net`); `None` for addresses,
-    /// `.local` names and invalid names.
+    /// The registrable domain (eTLD+1) under the public suffix list's ICANN section (so
+    /// `x.y.akamaiedge.net` gives `akamaiedge.net`; see [`registrable_domain`]); `None` for
+    /// addresses, `.local` names and invalid names.
     pub registrable_domain: Option<String>,
     /// Whose service it is.
     pub owner: Option<&'r Owner>,
@@ -257,8 +257,28 @@ impl fmt::Display for Explanation<'_> {
     }
 }
 
-/// The registrable domain (eTLD+1) of a normalised name, from the public suffix list.
+/// The registrable domain (eTLD+1) of a normalised name under the public suffix list's ICANN
+/// section only: `e6858.dscx.akamaiedge.net` gives `akamaiedge.net`, where the whole list (whose
+/// private section holds CDN and hosting zones) would give `dscx.akamaiedge.net`. This is the
+/// grouping a person wants for "whose domain is it"; [`psl_registrable_domain`] gives the other.
 pub fn registrable_domain(host: &str) -> Option<String> {
+    let s = psl::suffix(host.as_bytes())?;
+    let mut suffix = std::str::from_utf8(s.as_bytes()).ok()?;
+    let mut typ = s.typ();
+    // Walk up past private-section suffixes to the ICANN suffix beneath them.
+    while typ == Some(psl::Type::Private) {
+        let parent = suffix.split_once('.')?.1;
+        let p = psl::suffix(parent.as_bytes())?;
+        suffix = std::str::from_utf8(p.as_bytes()).ok()?;
+        typ = p.typ();
+    }
+    let prefix = host.strip_suffix(suffix)?.strip_suffix('.')?;
+    let label = prefix.rsplit('.').next().filter(|l| !l.is_empty())?;
+    Some(format!("{label}.{suffix}"))
+}
+
+/// The registrable domain under the whole public suffix list, private section included.
+pub fn psl_registrable_domain(host: &str) -> Option<String> {
     psl::domain_str(host).map(str::to_owned)
 }
 

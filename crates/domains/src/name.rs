@@ -1,8 +1,9 @@
 //! Host-name normalisation: the one form in which names are compared.
 //!
 //! ASCII letters are lower-cased and one trailing dot is dropped. Internationalised names are
-//! **not** converted to punycode (no IDNA crate is used): rules for IDNs must be written in their
-//! `xn--` form, and a name captured in Unicode is compared as-is, so it matches no rule.
+//! compared in punycode: a name captured in Unicode (an HTTP Host, an SNI that breaks the rules)
+//! is converted with UTS #46 (the `idna` crate, as browsers do), so `bücher.example` and
+//! `xn--bcher-kva.example` are the same name; rules for IDNs may be written either way.
 
 /// Longest name accepted, in bytes, in text form without the trailing dot (RFC 1035).
 pub const MAX_NAME_LEN: usize = 253;
@@ -28,14 +29,31 @@ pub enum NameError {
     /// Contains whitespace, a control character, `/` or another byte that cannot be in a host.
     #[error("invalid character in name")]
     BadChar,
+    /// A Unicode name that IDNA (UTS #46) rejects.
+    #[error("invalid internationalised name")]
+    BadIdn,
 }
 
-/// Returns the normalised form of `name`: ASCII lower case, one trailing dot removed.
+/// Returns the normalised form of `name`: ASCII lower case, one trailing dot removed, Unicode
+/// names in punycode.
 ///
-/// Rejects empty names and labels, names over 253 bytes, labels over 63 bytes and characters
-/// that cannot appear in a host name (whitespace, control characters, `/`, `:`, `@`, ...).
-/// Non-ASCII characters are kept unchanged (see the module documentation).
+/// Rejects empty names and labels, names over 253 bytes, labels over 63 bytes (both measured in
+/// the punycode form) and characters that cannot appear in a host name (whitespace, control
+/// characters, `/`, `:`, `@`, ...).
 pub fn normalize(name: &str) -> Result<String, NameError> {
+    let ascii;
+    let name = if name.is_ascii() {
+        name
+    } else {
+        if name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "/\\:@?#%\"<>[]{}|".contains(c))
+        {
+            return Err(NameError::BadChar);
+        }
+        ascii = idna::domain_to_ascii(name).map_err(|_| NameError::BadIdn)?;
+        ascii.as_str()
+    };
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if trimmed.is_empty() {
         return Err(NameError::Empty);
@@ -106,8 +124,27 @@ mod tests {
     }
 
     #[test]
-    fn non_ascii_is_kept() {
-        assert_eq!(normalize("BÜCHER.example").unwrap(), "bÜcher.example");
+    fn idns_compare_in_punycode() {
+        assert_eq!(
+            normalize("BÜCHER.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(
+            normalize("bücher.example.").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(
+            normalize("xn--bcher-kva.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        // Full-width dots and letters fold as UTS #46 says.
+        assert_eq!(normalize("ａｐｐｌｅ。com").unwrap(), "apple.com");
+        assert_eq!(normalize("bü cher.example"), Err(NameError::BadChar));
+        // 63 bytes of punycode is the label limit, not 63 characters of Unicode.
+        assert_eq!(
+            normalize(&format!("{}.example", "ü".repeat(60))),
+            Err(NameError::LabelTooLong)
+        );
     }
 
     #[test]

@@ -358,6 +358,21 @@ fn registrable_domains() {
     let c = rules().classify("e6858.dsce9.akamaiedge.net", None, &apple());
     assert_eq!(c.owner_id(), Some("apple"));
     assert_eq!(c.operator_id(), Some("akamai"));
+    // Grouping is by the ICANN suffix: the CDN zone, not the customer's slice of it.
+    assert_eq!(c.registrable_domain.as_deref(), Some("akamaiedge.net"));
+    assert_eq!(
+        crate::psl_registrable_domain("e6858.dsce9.akamaiedge.net").as_deref(),
+        Some("dsce9.akamaiedge.net")
+    );
+    assert_eq!(
+        crate::registrable_domain("user.github.io").as_deref(),
+        Some("github.io")
+    );
+    assert_eq!(crate::registrable_domain("co.uk"), None);
+    assert_eq!(
+        crate::registrable_domain("akamaiedge.net").as_deref(),
+        Some("akamaiedge.net")
+    );
 }
 
 #[test]
