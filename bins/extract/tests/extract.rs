@@ -486,3 +486,76 @@ fn port_reuse_and_idle_gaps_start_new_flows() {
         .code(0);
     assert_eq!(read_csv(&out2.join("flows.csv")).len(), 3);
 }
+
+#[test]
+fn user_rules_add_owners_and_bad_rules_are_refused() {
+    let dir = TempDir::new("rules");
+    let rules = dir.path().join("mine.toml");
+    fs::write(
+        &rules,
+        r#"schema = 1
+
+[owners.acme]
+name = "Acme Resolvers"
+source = "our network team"
+
+[[rule]]
+pattern = "192.168.1.1"
+match = "exact"
+owner = "acme"
+role = "dns"
+source = "our network team"
+"#,
+    )
+    .unwrap();
+    // An address is not a name rule: the loader refuses it, naming the file.
+    let out = bin()
+        .arg("--rules")
+        .arg(&rules)
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("mine.toml"));
+    fs::write(
+        &rules,
+        r#"schema = 1
+
+[owners.acme]
+name = "Acme Time"
+source = "our network team"
+
+[[rule]]
+pattern = "time.apple.com"
+match = "exact"
+owner = "acme"
+role = "time"
+source = "a test that overrides a built-in rule"
+"#,
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    bin()
+        .args(["-q", "--rules"])
+        .arg(&rules)
+        .arg("-o")
+        .arg(&out_dir)
+        .arg(sample())
+        .assert()
+        .code(0);
+    let hosts = read_csv(&out_dir.join("hosts.csv"));
+    let time = hosts
+        .iter()
+        .find(|h| h["host"] == "time.apple.com")
+        .unwrap();
+    assert_eq!(
+        (time["owner"].as_str(), time["category"].as_str()),
+        ("Acme Time", "third-party")
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["rules_version"]
+        .as_str()
+        .unwrap()
+        .ends_with("+user"));
+}

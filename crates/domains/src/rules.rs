@@ -115,6 +115,10 @@ pub enum RulesError {
     /// An owner id that is not lower-case ASCII letters, digits and `-`.
     #[error("{0:?}: owner id must be lower-case letters, digits and '-'")]
     BadOwnerId(String),
+    /// A name rule whose pattern is an IP address: it could never match (addresses are looked
+    /// up in the ranges), so it is refused rather than silently ignored.
+    #[error("{0:?}: an address is not a name pattern; write a [[range]] with cidr = \"{0}/32\" (or /128)")]
+    AddressPattern(String),
 }
 
 /// How a rule's pattern is compared with a host.
@@ -392,6 +396,9 @@ impl Rules {
             let host_chars = pat.bytes().all(|b| {
                 b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
             });
+            if pat.parse::<std::net::IpAddr>().is_ok() {
+                return Err(RulesError::AddressPattern(pat));
+            }
             if !host_chars || normalize(&pat).ok().as_deref() != Some(pat.as_str()) {
                 return Err(RulesError::NotNormalised(pat));
             }

@@ -435,6 +435,12 @@ source = "me"
         base.classify("x.a.example", None, &apple()).owner_id(),
         Some("b")
     );
+    // An address written as a name rule could never match: refused with its own error.
+    let addr = "schema = 1\n[[rule]]\npattern = \"10.0.0.1\"\nmatch = \"exact\"\nowner = \"apple\"\nsource = \"t\"\n";
+    assert_eq!(
+        r.extend_str(addr),
+        Err(RulesError::AddressPattern("10.0.0.1".into()))
+    );
 }
 
 #[test]
