@@ -187,7 +187,9 @@ fn extract_one(
 ) -> Result<Done> {
     let mut reader = CaptureReader::open(path)?;
     let handle = bar.start(path);
-    let summary = analyze(&mut reader, cfg.clone(), |bytes| handle.set(bytes));
+    let summary = analyze(&mut reader, cfg.clone(), |bytes, frames| {
+        handle.set(bytes, frames)
+    });
     handle.done();
     let labels = labeller.label(&summary);
     Ok(Done {

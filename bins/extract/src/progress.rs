@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -16,6 +17,8 @@ pub struct Bar {
 pub struct Handle<'a> {
     bar: Option<&'a ProgressBar>,
     last: Arc<AtomicU64>,
+    started: Instant,
+    name: String,
 }
 
 impl Bar {
@@ -40,16 +43,18 @@ impl Bar {
 
     /// Starts a capture.
     pub fn start(&self, path: &Path) -> Handle<'_> {
+        let name = path
+            .file_name()
+            .map(|n| phonehome_report::sanitize::terminal(&n.to_string_lossy()).into_owned())
+            .unwrap_or_default();
         if let Some(b) = &self.bar {
-            b.set_message(
-                path.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            );
+            b.set_message(name.clone());
         }
         Handle {
             bar: self.bar.as_ref(),
             last: Arc::new(AtomicU64::new(0)),
+            started: Instant::now(),
+            name,
         }
     }
 
@@ -62,12 +67,18 @@ impl Bar {
 }
 
 impl Handle<'_> {
-    /// `bytes` of this capture read so far (compressed input counts decompressed bytes, so the
+    /// `bytes` and `frames` of this capture read so far (compressed input counts decompressed bytes, so the
     /// bar may pass its total; it is a hint).
-    pub fn set(&self, bytes: u64) {
+    pub fn set(&self, bytes: u64, frames: u64) {
         if let Some(b) = self.bar {
             let prev = self.last.swap(bytes, Ordering::Relaxed);
             b.inc(bytes.saturating_sub(prev));
+            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+            b.set_message(format!(
+                "{} {:.0} packets/s",
+                self.name,
+                frames as f64 / secs
+            ));
         }
     }
 

@@ -377,11 +377,11 @@ fn wants_dns_name(app: Option<&str>) -> bool {
 }
 
 /// Reads a whole capture and summarises it. `progress` is called with the bytes read so far
-/// every few thousand frames.
+/// (of the decompressed stream for compressed input) and the frames read, every 4096 frames.
 pub fn analyze(
     reader: &mut CaptureReader,
     cfg: Config,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64, u64),
 ) -> CaptureSummary {
     let mut a = Analyzer::new(cfg);
     let mut n = 0u64;
@@ -389,7 +389,7 @@ pub fn analyze(
         a.feed(&frame);
         n += 1;
         if n % 4096 == 0 {
-            progress(frame.offset);
+            progress(frame.offset, n);
         }
     }
     let st = reader.stats();

@@ -6,7 +6,7 @@
 //! use phonehome_flows::{analyze, Config};
 //!
 //! let mut reader = CaptureReader::open("capture.pcap")?;
-//! let summary = analyze(&mut reader, Config::default(), |_bytes| {});
+//! let summary = analyze(&mut reader, Config::default(), |_bytes, _frames| {});
 //! for (host, stats) in &summary.hosts {
 //!     println!("{host}: {} connections", stats.connections);
 //! }
