@@ -6,22 +6,7 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use phonehome_decode::{app, decode, CaptureReader};
-
-/// xorshift64*: a fixed-seed generator, so a failure reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use phonehome_testkit::mutate::{mutant, Rng};
 
 fn read_all(bytes: Vec<u8>) -> u64 {
     let Ok(mut r) = CaptureReader::from_bytes("mutant", bytes) else {
@@ -54,23 +39,7 @@ fn damaged_corpus_captures_never_panic() {
             continue; // the few large captures add time, not new shapes
         }
         for round in 0..16 {
-            let mut b = orig.clone();
-            // Flip a few bytes: past the file header most of the time, in it sometimes.
-            for _ in 0..1 + rng.below(8) {
-                if b.is_empty() {
-                    break;
-                }
-                let at = if rng.below(8) == 0 {
-                    rng.below(b.len().min(64))
-                } else {
-                    rng.below(b.len())
-                };
-                b[at] ^= 1 << rng.below(8);
-            }
-            if round % 2 == 1 {
-                let cut = rng.below(b.len() + 1);
-                b.truncate(cut);
-            }
+            let b = mutant(&orig, round, &mut rng);
             mutants += 1;
             if catch_unwind(AssertUnwindSafe(|| read_all(b))).is_err() {
                 failures.push(format!("{} round {round}", f.display()));

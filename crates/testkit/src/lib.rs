@@ -9,6 +9,7 @@
 
 pub mod build;
 mod extract;
+pub mod mutate;
 mod tempdir;
 
 pub use extract::{read_dns_csv, read_flows_csv, run_extract, DnsRow, Extract, FlowRow};

@@ -9,73 +9,7 @@ use std::process::Command;
 use phonehome_decode::app::{self, App};
 use phonehome_decode::{decode, CaptureReader};
 
-/// Whether we run in CI, where nothing may be skipped.
-pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// `../shared/corpus` relative to the workspace root, or `None` (with a printed reason) when it
-/// is absent outside CI. In CI a missing corpus fails the test.
-pub fn corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = root.join("../shared/corpus");
-    if dir.join("MANIFEST.tsv").is_file() {
-        return Some(dir.canonicalize().unwrap_or(dir));
-    }
-    assert!(
-        !in_ci(),
-        "CI is set but the corpus is missing at {}",
-        dir.display()
-    );
-    eprintln!("SKIPPED: corpus not found at {}", dir.display());
-    None
-}
-
-/// Whether `tool` runs; outside CI a missing tool skips the test with a printed reason.
-pub fn have_tool(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            !in_ci(),
-            "CI is set but `{tool}` is not installed (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: `{tool}` not installed (apt-get install -y tshark)");
-    }
-    ok
-}
-
-/// Every file below `dir`, sorted.
-pub fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Whether a corpus file is meant as a capture (by extension: captures, compressed captures, the
-/// snoop file and the binary format samples; the reader itself decides by magic).
-pub fn is_capture(p: &Path) -> bool {
-    let n = p.to_string_lossy();
-    [".pcap", ".pcapng", ".gz", ".zst", ".cap", ".snoop", ".bin"]
-        .iter()
-        .any(|e| n.ends_with(e))
-}
+pub use phonehome_testkit::{corpus, files_below, have_tool, in_ci, is_capture};
 
 /// Names a capture yields, per field as tshark names them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -206,7 +140,5 @@ pub fn skeleton_tshark(v: &str) -> String {
 
 /// Writes a report under `target/reports/` so CI logs and humans can read it after the run.
 pub fn write_report(name: &str, text: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/reports");
-    let _ = std::fs::create_dir_all(&dir);
-    let _ = std::fs::write(dir.join(name), text);
+    phonehome_testkit::write_report(name, text);
 }
