@@ -49,6 +49,9 @@ fn damaged_corpus_captures_never_panic_the_flow_layer() {
     );
     assert!(mutants > 5_000, "{mutants}");
     // Measured: 38,044 flows (half the mutants are truncated).
-    assert!(flows > 30_000, "{flows} flows: were the mutants mostly unreadable?");
+    assert!(
+        flows > 30_000,
+        "{flows} flows: were the mutants mostly unreadable?"
+    );
     assert!(failures.is_empty(), "panics:\n{}", failures.join("\n"));
 }

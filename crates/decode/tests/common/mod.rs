@@ -3,12 +3,14 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use phonehome_decode::app::{self, App};
 use phonehome_decode::{decode, CaptureReader};
 
+// Each test binary uses a different subset of these.
+#[allow(unused_imports)]
 pub use phonehome_testkit::{corpus, files_below, have_tool, in_ci, is_capture};
 
 /// Names a capture yields, per field as tshark names them.
