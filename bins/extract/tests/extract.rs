@@ -559,3 +559,55 @@ source = "a test that overrides a built-in rule"
         .unwrap()
         .ends_with("+user"));
 }
+
+#[test]
+fn fragmented_dns_answers_are_reassembled_and_dissected() {
+    let Some(corpus) = corpus() else { return };
+    let dir = TempDir::new("frag");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(dir.path())
+        .arg(corpus.join("ndpi/pcap/dns_fragmented.pcap"))
+        .assert()
+        .code(0);
+    let dns = read_csv(&dir.path().join("dns.csv"));
+    // IPv4 (weberlab.de DNSKEY) and IPv6 (fg2.weberlab.de A) answers arrive in fragments.
+    let answered = |q: &str, t: &str| {
+        dns.iter().any(|d| {
+            d["qname"] == q && d["qtype"] == t && d["is_response"] == "1" && d["rcode"] == "NOERROR"
+        })
+    };
+    assert!(answered("weberlab.de", "DNSKEY"));
+    assert!(answered("fg2.weberlab.de", "A"));
+    let flows = read_csv(&dir.path().join("flows.csv"));
+    let first = &flows[0];
+    // One reassembled datagram each way; its bytes are the fragments' IP lengths together.
+    assert_eq!(
+        (first["packets_up"].as_str(), first["packets_down"].as_str()),
+        ("1", "1")
+    );
+    assert_eq!(first["ip_bytes_down"], "1750");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["fragments"]["fragments"], 14);
+    assert_eq!(summary["fragments"]["reassembled"], 7);
+    assert_eq!(summary["fragments"]["abandoned"], 0);
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    // Not a terminal (a pipe), no --color: no escape sequences.
+    let plain = bin().arg(sample()).output().unwrap();
+    assert!(!String::from_utf8(plain.stdout).unwrap().contains('\u{1b}'));
+    let forced = bin()
+        .args(["--color", "always"])
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(forced.stdout)
+        .unwrap()
+        .contains("\u{1b}[1m"));
+    // And no progress bar on a stderr that is not a terminal.
+    assert!(!String::from_utf8(plain.stderr).unwrap().contains('\u{1b}'));
+}
