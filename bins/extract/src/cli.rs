@@ -16,8 +16,8 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "phonehome-extract", version, max_term_width = 100)]
 pub struct Args {
-    /// Capture files, directories (searched recursively for *.pcap, *.pcapng, *.cap and their
-    /// .gz/.zst forms), or - for stdin.
+    /// Capture files, directories (searched recursively for *.pcap, *.pcapng, *.cap, *.gz and
+    /// *.zst), or - for stdin.
     #[arg(value_name = "CAPTURE", required_unless_present = "explain")]
     pub captures: Vec<PathBuf>,
 
