@@ -43,12 +43,12 @@ pub struct Args {
     pub sort: SortArg,
 
     /// Only packets at least SECS seconds after the capture's first packet.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub since: Option<f64>,
 
     /// Only packets at most SECS seconds after the capture's first packet ("the first few
     /// minutes": --until 300).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub until: Option<f64>,
 
     /// Worker threads for several captures (default: all cores).
@@ -78,20 +78,30 @@ pub struct Args {
     pub explain: Option<String>,
 
     /// TCP inactivity timeout, seconds (Zeek's default).
-    #[arg(long, default_value_t = 300.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 300.0, value_name = "SECS", value_parser = seconds)]
     pub tcp_idle: f64,
 
     /// UDP inactivity timeout, seconds (Zeek's default).
-    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = seconds)]
     pub udp_idle: f64,
 
     /// Split flows longer than SECS into several (off by default).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub active_timeout: Option<f64>,
 
     /// Colour in the terminal table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+}
+
+/// A finite, non-negative number of seconds.
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds (finite, 0 or more)"
+        )),
+    }
 }
 
 /// `--format`.

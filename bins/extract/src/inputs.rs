@@ -46,12 +46,17 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, std::io::
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    // Symbolic links to directories are not followed (a link to `.` would loop); links to
+    // files are read.
+    let mut paths: Vec<(PathBuf, bool)> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir())))
+        .collect();
     paths.sort();
-    for p in paths {
-        if p.is_dir() {
+    for (p, is_dir) in paths {
+        if is_dir {
             walk(&p, out, errors);
-        } else if is_capture_name(&p) {
+        } else if is_capture_name(&p) && p.is_file() {
             out.push(p);
         }
     }
@@ -60,7 +65,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, std::io::
 /// Output sub-directory names for several captures: the file name, made unique with `-2`,
 /// `-3`... in input order.
 pub fn unique_names(paths: &[PathBuf]) -> Vec<String> {
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let mut taken = std::collections::BTreeSet::<String>::new();
     paths
         .iter()
         .map(|p| {
@@ -70,13 +75,15 @@ pub fn unique_names(paths: &[PathBuf]) -> Vec<String> {
                 p.file_name()
                     .map_or_else(|| "capture".into(), |n| n.to_string_lossy().into_owned())
             };
-            let n = seen.entry(base.clone()).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                base
-            } else {
-                format!("{base}-{n}")
+            // A suffix that no other input took, not even one whose own name ends in `-2`.
+            let mut name = base.clone();
+            let mut n = 1;
+            while taken.contains(&name) {
+                n += 1;
+                name = format!("{base}-{n}");
             }
+            taken.insert(name.clone());
+            name
         })
         .collect()
 }

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use phonehome_decode::CaptureReader;
 use phonehome_domains::{Rules, Vendor};
 use phonehome_flows::{analyze, CaptureSummary, Config};
+use phonehome_report::sanitize::terminal;
 use phonehome_report::summary::{summary_json, Stamp};
 use phonehome_report::term::{host_order, render, SortBy, TableOptions};
 use phonehome_report::{tables, write_tables, Format, Labeller, Labels, Table, WriteOptions};
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("phonehome-extract: {e:#}");
+            eprintln!("phonehome-extract: {}", terminal(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
@@ -64,8 +65,11 @@ fn run(args: &Args) -> Result<u8> {
     let vendor = vendor(args)?;
     if let Some(host) = &args.explain {
         let ex = rules.explain(host, None, &vendor);
-        println!("{}", phonehome_report::sanitize::terminal(&ex.to_string()));
+        println!("{}", terminal(&ex.to_string()));
         return Ok(0);
+    }
+    if let (Some(a), Some(b)) = (args.since, args.until) {
+        anyhow::ensure!(a <= b, "--since {a} is after --until {b}");
     }
     let cfg = Config {
         tcp_idle_s: args.tcp_idle,
@@ -78,7 +82,10 @@ fn run(args: &Args) -> Result<u8> {
     let (paths, dir_errors) = inputs::expand(&args.captures);
     let mut code = 0u8;
     for (p, e) in &dir_errors {
-        eprintln!("phonehome-extract: {}: {e}", p.display());
+        eprintln!(
+            "phonehome-extract: {}: {e}",
+            terminal(&p.display().to_string())
+        );
         code = 2;
     }
     if paths.is_empty() {
@@ -97,7 +104,16 @@ fn run(args: &Args) -> Result<u8> {
             .par_iter()
             .zip(names.par_iter())
             .map(|(p, name)| {
-                let r = extract_one(p, name, &cfg, &labeller, &bar);
+                // A bug on one hostile capture must not cost the batch its other outputs.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    extract_one(p, name, &cfg, &labeller, &bar)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "{}: internal error while reading this capture (please report it)",
+                        p.display()
+                    ))
+                });
                 (p.clone(), r)
             })
             .collect()
@@ -118,21 +134,16 @@ fn run(args: &Args) -> Result<u8> {
             Ok(d) => {
                 for s in &d.summary.sources {
                     for w in &s.warnings {
-                        eprintln!(
-                            "phonehome-extract: warning: {}",
-                            phonehome_report::sanitize::terminal(&w.to_string())
-                        );
+                        eprintln!("phonehome-extract: warning: {}", terminal(&w.to_string()));
                         code = code.max(1);
                     }
                 }
                 done.push(d);
             }
             Err(e) => {
-                eprintln!(
-                    "phonehome-extract: {}: {}",
-                    phonehome_report::sanitize::terminal(&p.display().to_string()),
-                    phonehome_report::sanitize::terminal(&format!("{e:#}"))
-                );
+                // The error names the file already.
+                let _ = p;
+                eprintln!("phonehome-extract: {}", terminal(&e.to_string()));
                 code = 2;
             }
         }
@@ -152,20 +163,16 @@ fn run(args: &Args) -> Result<u8> {
         raw: args.raw_csv,
     };
     if let Some(dir) = &args.output {
-        write_outputs(
-            dir,
-            &done,
-            paths.len() > 1,
-            args.combined,
-            sort,
-            wopts,
-            &stamp,
-        )?;
+        let several = paths.len() > 1;
+        for e in write_outputs(dir, &done, several, args.combined, sort, wopts, &stamp) {
+            eprintln!("phonehome-extract: {}", terminal(&format!("{e:#}")));
+            code = 2;
+        }
         if !args.quiet {
             for d in &done {
                 eprintln!(
                     "phonehome-extract: {}: {} packets, {} flows, {} hosts",
-                    phonehome_report::sanitize::terminal(&d.name),
+                    terminal(&d.name),
                     d.summary.counters.frames,
                     d.summary.flows.len(),
                     d.summary.hosts.len()
@@ -225,6 +232,8 @@ fn write_summary(path: &Path, v: &serde_json::Value) -> Result<()> {
     fs::write(path, text).with_context(|| format!("{}", path.display()))
 }
 
+/// Writes every capture's files; returns the errors (one per capture or file that failed), so
+/// that one unwritable output does not stop the others.
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     dir: &Path,
@@ -234,8 +243,12 @@ fn write_outputs(
     sort: SortBy,
     opts: WriteOptions,
     stamp: &Stamp,
-) -> Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+) -> Vec<anyhow::Error> {
+    let mut errors = Vec::new();
+    if let Err(e) = fs::create_dir_all(dir) {
+        errors.push(anyhow::Error::new(e).context(dir.display().to_string()));
+        return errors;
+    }
     let ext = opts.format.extension();
     if combined {
         let all: Vec<[Table; 5]> = done.iter().map(|d| capture_tables(d, sort)).collect();
@@ -245,11 +258,12 @@ fn write_outputs(
                 .zip(&all)
                 .map(|(d, t)| (Some(d.name.as_str()), &t[i]))
                 .collect();
-            let name = all.first().map_or("", |t| t[i].name);
-            if name.is_empty() {
+            let Some(name) = all.first().map(|t| t[i].name) else {
                 continue;
+            };
+            if let Err(e) = write_file(&dir.join(format!("{name}.{ext}")), &parts, opts) {
+                errors.push(e);
             }
-            write_file(&dir.join(format!("{name}.{ext}")), &parts, opts)?;
         }
         let summaries: Vec<serde_json::Value> = done
             .iter()
@@ -259,10 +273,13 @@ fn write_outputs(
                 v
             })
             .collect();
-        return write_summary(
+        if let Err(e) = write_summary(
             &dir.join("summary.json"),
             &serde_json::Value::Array(summaries),
-        );
+        ) {
+            errors.push(e);
+        }
+        return errors;
     }
     for d in done {
         // Several inputs each get their folder even when others failed, so that a batch's
@@ -272,16 +289,21 @@ fn write_outputs(
         } else {
             dir.to_path_buf()
         };
-        fs::create_dir_all(&sub).with_context(|| format!("{}", sub.display()))?;
-        for t in capture_tables(d, sort) {
-            write_file(&sub.join(format!("{}.{ext}", t.name)), &[(None, &t)], opts)?;
+        let r = (|| -> Result<()> {
+            fs::create_dir_all(&sub).with_context(|| format!("{}", sub.display()))?;
+            for t in capture_tables(d, sort) {
+                write_file(&sub.join(format!("{}.{ext}", t.name)), &[(None, &t)], opts)?;
+            }
+            write_summary(
+                &sub.join("summary.json"),
+                &summary_json(&d.summary, &d.labels, stamp),
+            )
+        })();
+        if let Err(e) = r {
+            errors.push(e);
         }
-        write_summary(
-            &sub.join("summary.json"),
-            &summary_json(&d.summary, &d.labels, stamp),
-        )?;
     }
-    Ok(())
+    errors
 }
 
 fn print_tables(
@@ -303,6 +325,19 @@ fn print_tables(
                 (capture, tables::hosts(&d.summary, &d.labels, &order))
             })
             .collect();
+        let mut hosts = hosts;
+        if std::io::stdout().is_terminal() {
+            // Straight to a terminal: no control characters from the capture.
+            for (_, t) in &mut hosts {
+                for row in &mut t.rows {
+                    for cell in row.iter_mut() {
+                        if let phonehome_report::Cell::Text(text) = cell {
+                            *text = terminal(text).into_owned();
+                        }
+                    }
+                }
+            }
+        }
         let parts: Vec<(Option<&str>, &Table)> = hosts.iter().map(|(c, t)| (*c, t)).collect();
         write_tables(&mut out, &parts, opts)?;
         return Ok(());

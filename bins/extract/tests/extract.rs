@@ -611,3 +611,68 @@ fn colour_only_when_asked_or_on_a_terminal() {
     // And no progress bar on a stderr that is not a terminal.
     assert!(!String::from_utf8(plain.stderr).unwrap().contains('\u{1b}'));
 }
+
+/// A pcapng with one interface whose timestamps count whole seconds, holding two copies of
+/// `frame` stamped `ts` and `ts - 1` units.
+fn pcapng_with_times(frame: &[u8], ts: u64) -> Vec<u8> {
+    let mut b = Vec::new();
+    // Section header.
+    b.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+    b.extend_from_slice(&28u32.to_le_bytes());
+    b.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&0u16.to_le_bytes());
+    b.extend_from_slice(&u64::MAX.to_le_bytes());
+    b.extend_from_slice(&28u32.to_le_bytes());
+    // Interface: Ethernet, if_tsresol = 10^0.
+    b.extend_from_slice(&1u32.to_le_bytes());
+    b.extend_from_slice(&32u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&0u16.to_le_bytes());
+    b.extend_from_slice(&65535u32.to_le_bytes());
+    b.extend_from_slice(&[9, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    b.extend_from_slice(&32u32.to_le_bytes());
+    for t in [ts, ts - 1] {
+        let padded = frame.len().div_ceil(4) * 4;
+        let len = (32 + padded) as u32;
+        b.extend_from_slice(&6u32.to_le_bytes());
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&((t >> 32) as u32).to_le_bytes());
+        b.extend_from_slice(&(t as u32).to_le_bytes());
+        b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        b.extend_from_slice(frame);
+        b.resize(b.len() + padded - frame.len(), 0);
+        b.extend_from_slice(&len.to_le_bytes());
+    }
+    b
+}
+
+#[test]
+fn hostile_timestamps_stay_rfc3339_and_never_panic() {
+    let mut c = Capture::new();
+    c.udp(([10, 0, 0, 2], 5000), ([17, 253, 4, 125], 123), &[0x23; 48]);
+    let pcap = c.finish();
+    let frame = &pcap[24 + 16..];
+    let dir = TempDir::new("times");
+    for (i, ts) in [1u64 << 63, u64::MAX, 1 << 62].into_iter().enumerate() {
+        let cap = dir.path().join(format!("t{i}.pcapng"));
+        fs::write(&cap, pcapng_with_times(frame, ts)).unwrap();
+        let out = dir.path().join(format!("out{i}"));
+        bin()
+            .arg("-q")
+            .arg("-o")
+            .arg(&out)
+            .arg(&cap)
+            .assert()
+            .code(0);
+        let flows = read_csv(&out.join("flows.csv"));
+        assert_eq!(flows.len(), 1);
+        for col in ["start", "end"] {
+            let t = &flows[0][col];
+            // Beyond year 9999: clamped there, still RFC 3339.
+            assert_eq!(t, "9999-12-31T23:59:59.999999Z");
+        }
+    }
+}

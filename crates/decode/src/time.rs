@@ -16,7 +16,8 @@ impl Timestamp {
     /// a fraction of a second or more into the seconds.
     pub fn from_fraction(secs: i64, frac: u64, units_per_sec: u64) -> Timestamp {
         let units = units_per_sec.max(1);
-        let carry = (frac / units) as i64;
+        // A hostile fraction (2^63 or more units) saturates instead of wrapping negative.
+        let carry = i64::try_from(frac / units).unwrap_or(i64::MAX);
         let rem = frac % units;
         let nanos = (u128::from(rem) * 1_000_000_000 / u128::from(units)) as u32;
         Timestamp {
@@ -32,7 +33,8 @@ impl Timestamp {
 
     /// Seconds from `earlier` to `self` (negative if `self` is earlier).
     pub fn since(self, earlier: Timestamp) -> f64 {
-        (self.secs - earlier.secs) as f64 + (f64::from(self.nanos) - f64::from(earlier.nanos)) / 1e9
+        (i128::from(self.secs) - i128::from(earlier.secs)) as f64
+            + (f64::from(self.nanos) - f64::from(earlier.nanos)) / 1e9
     }
 
     /// Nanoseconds since the epoch, saturating (enough for ±292 years around 1970).
@@ -50,9 +52,20 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     /// RFC 3339, UTC, microsecond precision.
+    /// Times outside the years 0000–9999 (only a damaged or hostile capture has them) are
+    /// clamped to that range so that the text stays RFC 3339.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.secs.div_euclid(86_400);
-        let sod = self.secs.rem_euclid(86_400);
+        const MIN: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+        const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+        let (secs, nanos) = if self.secs < MIN {
+            (MIN, 0)
+        } else if self.secs > MAX {
+            (MAX, 999_999_999)
+        } else {
+            (self.secs, self.nanos)
+        };
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
         write!(
             f,
@@ -60,7 +73,7 @@ impl fmt::Display for Timestamp {
             sod / 3600,
             (sod / 60) % 60,
             sod % 60,
-            self.nanos / 1000
+            nanos / 1000
         )
     }
 }
@@ -96,6 +109,19 @@ mod tests {
         );
         let before = Timestamp { secs: -1, nanos: 0 };
         assert_eq!(before.to_string(), "1969-12-31T23:59:59.000000Z");
+    }
+
+    #[test]
+    fn hostile_times_neither_wrap_nor_leave_rfc3339() {
+        let t = Timestamp::from_fraction(0, u64::MAX, 1);
+        assert_eq!(t.secs, i64::MAX);
+        assert_eq!(t.to_string(), "9999-12-31T23:59:59.999999Z");
+        let early = Timestamp {
+            secs: i64::MIN,
+            nanos: 0,
+        };
+        assert_eq!(early.to_string(), "0000-01-01T00:00:00.000000Z");
+        assert!(t.since(early) > 1e18);
     }
 
     #[test]

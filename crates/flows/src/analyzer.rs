@@ -72,6 +72,7 @@ pub struct Analyzer {
     last_ts: Option<Timestamp>,
     clock: i64,
     next_sweep: i64,
+    shed_flows: u64,
 }
 
 impl Analyzer {
@@ -91,6 +92,7 @@ impl Analyzer {
             last_ts: None,
             clock: i64::MIN,
             next_sweep: i64::MIN,
+            shed_flows: 0,
         }
     }
 
@@ -103,6 +105,10 @@ impl Analyzer {
     pub fn feed(&mut self, frame: &Frame<'_>) {
         let now = frame.ts.as_nanos();
         let first = *self.first_in_file.get_or_insert(now);
+        // The capture's span covers every frame, filtered or not, so that rel_s counts from the
+        // capture's first packet whatever --since says.
+        self.first_ts = Some(self.first_ts.map_or(frame.ts, |t| t.min(frame.ts)));
+        self.last_ts = Some(self.last_ts.map_or(frame.ts, |t| t.max(frame.ts)));
         let rel = now.saturating_sub(first);
         if self.cfg.since_s.is_some_and(|s| rel < ns(s))
             || self.cfg.until_s.is_some_and(|u| rel > ns(u))
@@ -110,8 +116,6 @@ impl Analyzer {
             self.counters.filtered += 1;
             return;
         }
-        self.first_ts = Some(self.first_ts.map_or(frame.ts, |t| t.min(frame.ts)));
-        self.last_ts = Some(self.last_ts.map_or(frame.ts, |t| t.max(frame.ts)));
         self.clock = self.clock.max(now);
         if self.clock >= self.next_sweep {
             self.sweep();
@@ -199,8 +203,14 @@ impl Analyzer {
             let (c, s) = if client_first { (src, dst) } else { (dst, src) };
             let id = self.next_id;
             self.next_id += 1;
-            self.live
-                .insert(key, Flow::new(id, p.ip.protocol, c, s, p.vlan, ts));
+            let mut flow = Flow::new(id, p.ip.protocol, c, s, p.vlan, ts);
+            // Rule 2 is decided now, while the answers before the start are all still known.
+            flow.dns_name = self
+                .rows
+                .names
+                .before(s.ip, c.ip, now)
+                .map(|a| (a.qname.to_string(), a.chain.to_vec()));
+            self.live.insert(key, flow);
         }
         let Some(flow) = self.live.get_mut(&key) else {
             return;
@@ -250,7 +260,7 @@ impl Analyzer {
     fn sweep(&mut self) {
         let clock = self.clock;
         let idle = self.idle_ns;
-        let expired: Vec<FlowKey> = self
+        let expired: Vec<(u64, FlowKey)> = self
             .live
             .iter()
             .filter(|(_, f)| {
@@ -261,9 +271,13 @@ impl Analyzer {
                 };
                 clock.saturating_sub(f.last_ns) > limit
             })
-            .map(|(k, _)| *k)
+            .map(|(k, f)| (f.id, *k))
             .collect();
-        for k in expired {
+        // Finish in id order: finishing dissects leftovers and appends rows, so the order must
+        // not depend on the hash map's.
+        let mut expired = expired;
+        expired.sort_unstable();
+        for (_, k) in expired {
             if let Some(f) = self.live.remove(&k) {
                 self.finish(f);
             }
@@ -294,6 +308,7 @@ impl Analyzer {
             .collect();
         by_age.sort_unstable();
         let n = (by_age.len() / 10).max(1);
+        self.shed_flows += n as u64;
         for (_, _, k) in by_age.into_iter().take(n) {
             if let Some(f) = self.live.remove(&k) {
                 self.finish(f);
@@ -304,32 +319,23 @@ impl Analyzer {
     fn finish(&mut self, mut f: Flow) {
         let end = f.end;
         self.rows.try_stream(&mut f, end, true);
-        let mut r = f.into_record();
-        self.attribute(&mut r, true);
-        self.finished.push(r);
+        // Local and resolver protocols keep no DNS-learnt name.
+        if !wants_dns_name(f.app) {
+            f.dns_name = None;
+        }
+        self.finished.push(f.into_record());
     }
 
-    /// DNS attribution (rules 2 and 3 of DESIGN.md) for a flow that carried no name itself.
-    fn attribute(&self, r: &mut FlowRecord, only_same_client: bool) {
+    /// Attribution rule 3 of DESIGN.md for a flow that has no name after rules 1 and 2: any
+    /// answer in the capture for the server address (weaker).
+    fn attribute_any(&self, r: &mut FlowRecord) {
         if r.name_source != NameSource::None || !wants_dns_name(r.app) {
             return;
         }
-        let start = r.start.as_nanos();
-        let found = if only_same_client {
-            self.rows
-                .names
-                .before(r.server.ip, r.client.ip, start)
-                .map(|a| (a, NameSource::Dns))
-        } else {
-            self.rows
-                .names
-                .any(r.server.ip, start)
-                .map(|a| (a, NameSource::DnsAny))
-        };
-        if let Some((a, src)) = found {
-            r.hostname = Some(a.qname.clone());
-            r.cname_chain = a.chain.clone();
-            r.name_source = src;
+        if let Some(a) = self.rows.names.any(r.server.ip, r.start.as_nanos()) {
+            r.hostname = Some(a.qname.to_string());
+            r.cname_chain = a.chain.to_vec();
+            r.name_source = NameSource::DnsAny;
         }
     }
 
@@ -346,7 +352,7 @@ impl Analyzer {
         }
         let mut flows = std::mem::take(&mut self.finished);
         for r in &mut flows {
-            self.attribute(r, false);
+            self.attribute_any(r);
         }
         flows.sort_unstable_by_key(|f| f.id);
         let mut counters = reader_stats;
@@ -354,6 +360,14 @@ impl Analyzer {
         counters.undecoded = std::mem::take(&mut self.counters.undecoded);
         counters.filtered = self.counters.filtered;
         counters.fragments = FragStatsSum(self.defrag.stats());
+        counters.dropped_rows = self.rows.dropped;
+        counters.dropped_answers = self.rows.names.dropped();
+        counters.shed_flows = self.shed_flows;
+        // Rows in time order (stable: ties keep the order they were found in, which is itself
+        // deterministic).
+        self.rows.dns.sort_by_key(|r| r.ts);
+        self.rows.tls.sort_by_key(|r| r.ts);
+        self.rows.http.sort_by_key(|r| r.ts);
         let mut summary = CaptureSummary {
             sources: vec![source],
             counters,

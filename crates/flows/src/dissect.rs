@@ -16,6 +16,8 @@ use crate::records::{DnsRow, HttpRow, LocalName, NameSource, TlsRow};
 const MIN_DISSECT: usize = 6;
 /// Most rows of each kind kept per capture (bounds memory on hostile captures).
 pub const MAX_ROWS: usize = 2_000_000;
+/// Most answers written per DNS row (a hostile message may carry 512).
+const MAX_ANSWERS_PER_ROW: usize = 64;
 /// Most local names kept.
 const MAX_LOCAL_NAMES: usize = 100_000;
 
@@ -44,8 +46,10 @@ impl Rows {
                 if up && !p.payload.is_empty() {
                     self.client_segment(flow, h.seq, p, ts);
                 } else if !up && p.payload.len() > 2 && flow.server.port == 53 {
+                    // A DNS answer over TCP that fits one segment (longer ones are not
+                    // reassembled: DNS over TCP is rare in a boot).
                     if let Some(App::Dns(m)) = app::dissect(p) {
-                        self.dns_message(flow, &m, "dns", p.ip.dst, p.ip.src, ts);
+                        self.dns_message(flow, &m, "dns", p.ip.src, p.ip.dst, ts);
                     }
                 }
             }
@@ -132,6 +136,7 @@ impl Rows {
         }
         let answers = m
             .answers()
+            .take(MAX_ANSWERS_PER_ROW)
             .filter_map(|r| match &r.data {
                 dns::RData::A(a) => Some(a.to_string()),
                 dns::RData::Aaaa(a) => Some(a.to_string()),
@@ -197,11 +202,19 @@ impl Rows {
 
     fn client_segment(&mut self, flow: &mut Flow, seq: u32, p: &Packet<'_>, ts: Timestamp) {
         if flow.status == StreamStatus::Done {
-            // Later requests on a kept-alive HTTP connection start at a segment boundary.
-            if flow.app == Some("http") && http::looks_like_request(p.payload) {
-                if let Some(r) = http::parse_request(p.payload) {
-                    self.http_row(flow.id, &r, ts);
+            // Later requests on a kept-alive HTTP connection start at a segment boundary; a
+            // segment that starts before the next expected byte is a retransmission.
+            let len = p.payload.len() as u32;
+            let fresh = flow
+                .client_next
+                .is_none_or(|n| (seq.wrapping_sub(n) as i32) >= 0);
+            if fresh {
+                if flow.app == Some("http") && http::looks_like_request(p.payload) {
+                    if let Some(r) = http::parse_request(p.payload) {
+                        self.http_row(flow.id, &r, ts);
+                    }
                 }
+                flow.client_next = Some(seq.wrapping_add(len));
             }
             return;
         }
@@ -266,6 +279,7 @@ impl Rows {
         };
         if done {
             flow.status = StreamStatus::Done;
+            flow.client_next = stream.next_seq();
         } else {
             flow.stream = Some(stream);
         }

@@ -49,6 +49,11 @@ pub struct Flow {
     pub app: Option<&'static str>,
     /// Name the flow itself carried (SNI, Host, DNS query).
     pub name: Option<(String, NameSource)>,
+    /// Attribution rule 2, decided when the flow started: the newest DNS answer the client
+    /// received for the server address before then (queried name, CNAME chain).
+    pub dns_name: Option<(String, Vec<String>)>,
+    /// After the first bytes were dissected: the client's next expected sequence number.
+    pub client_next: Option<u32>,
 }
 
 impl Flow {
@@ -81,6 +86,8 @@ impl Flow {
             },
             app: None,
             name: None,
+            dns_name: None,
+            client_next: None,
         }
     }
 
@@ -111,8 +118,8 @@ impl Flow {
         }
     }
 
-    /// The finished record, with the flow's own name (or none; DNS attribution is the
-    /// caller's).
+    /// The finished record: the flow's own name, else the DNS name chosen at its start (rule 2),
+    /// else none (rule 3 is applied by the caller at the end of the capture).
     pub fn into_record(self) -> FlowRecord {
         let (conn_state, history) = match &self.tcp {
             Some(t) => (t.conn_state(), t.history().to_string()),
@@ -121,9 +128,14 @@ impl Flow {
                 String::new(),
             ),
         };
-        let (hostname, name_source) = match self.name {
-            Some((n, s)) => (Some(n), s),
-            None => (None, NameSource::None),
+        let mut cname_chain = Vec::new();
+        let (hostname, name_source) = match (self.name, self.dns_name) {
+            (Some((n, s)), _) => (Some(n), s),
+            (None, Some((n, chain))) => {
+                cname_chain = chain;
+                (Some(n), NameSource::Dns)
+            }
+            (None, None) => (None, NameSource::None),
         };
         FlowRecord {
             id: self.id,
@@ -140,7 +152,7 @@ impl Flow {
             app: self.app,
             hostname,
             name_source,
-            cname_chain: Vec::new(),
+            cname_chain,
         }
     }
 }

@@ -9,6 +9,10 @@ use std::net::IpAddr;
 
 use phonehome_decode::ip::IpHeader;
 
+/// Most pieces kept per datagram (a 64 KiB datagram in 1500-byte frames has 45; beyond this
+/// it is an attack or garbage, and the datagram is abandoned).
+const MAX_PIECES: usize = 512;
+
 /// Limits for fragment reassembly.
 #[derive(Debug, Clone, Copy)]
 pub struct FragLimits {
@@ -165,10 +169,12 @@ impl Defragmenter {
         d.wire_ip_bytes += u64::from(ip.total_len);
         let len = ip.total_len.saturating_sub(ip.header_len) as usize;
         let off = frag.offset as usize;
-        if data.len() < len || off + len > self.limits.max_bytes {
-            // Snapped by the capture, or larger than allowed: cannot be rebuilt.
+        if data.len() < len || off + len > self.limits.max_bytes || d.pieces.len() >= MAX_PIECES {
+            // Snapped by the capture, larger than allowed, or too many pieces: cannot be
+            // rebuilt, and nothing more is kept for it.
             d.damaged = true;
-        } else {
+            d.pieces.clear();
+        } else if !d.damaged {
             d.pieces.push((off, data[..len].to_vec()));
         }
         if off == 0 && d.first.is_none() {

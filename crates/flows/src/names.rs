@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use phonehome_decode::app::dns::{Message, RData};
 
@@ -10,6 +11,8 @@ use phonehome_decode::app::dns::{Message, RData};
 const MAX_PER_ADDRESS: usize = 32;
 /// Longest CNAME chain followed.
 const MAX_CHAIN: usize = 16;
+/// Most distinct addresses learnt; answers for further addresses are dropped (and counted).
+const MAX_ADDRESSES: usize = 1_000_000;
 
 /// One learnt mapping from an address to the name that was queried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,10 +21,10 @@ pub struct Answer {
     pub ts: i64,
     /// The client that received the answer.
     pub client: IpAddr,
-    /// The name the client asked for.
-    pub qname: String,
-    /// CNAMEs from the queried name to the address's owner, in order.
-    pub chain: Vec<String>,
+    /// The name the client asked for (shared by every address of one response).
+    pub qname: Arc<str>,
+    /// CNAMEs from the queried name to the address's owner, in order (shared likewise).
+    pub chain: Arc<[String]>,
 }
 
 /// How a name was found for an address.
@@ -37,6 +40,7 @@ pub enum Lookup {
 #[derive(Debug, Default)]
 pub struct NameTable {
     by_addr: HashMap<IpAddr, Vec<Answer>>,
+    dropped: u64,
 }
 
 /// The CNAME chain and addresses of one DNS response, derived once for the table and dns.csv.
@@ -108,7 +112,13 @@ pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
 impl NameTable {
     /// Learns the addresses of one response received by `client` at `ts`.
     pub fn learn(&mut self, res: &Resolution, client: IpAddr, ts: i64) {
+        let qname: Arc<str> = Arc::from(res.qname.as_str());
+        let chain: Arc<[String]> = Arc::from(res.chain.as_slice());
         for addr in &res.addresses {
+            if !self.by_addr.contains_key(addr) && self.by_addr.len() >= MAX_ADDRESSES {
+                self.dropped += 1;
+                continue;
+            }
             let list = self.by_addr.entry(*addr).or_default();
             if list.len() >= MAX_PER_ADDRESS {
                 list.remove(0);
@@ -116,10 +126,15 @@ impl NameTable {
             list.push(Answer {
                 ts,
                 client,
-                qname: res.qname.clone(),
-                chain: res.chain.clone(),
+                qname: Arc::clone(&qname),
+                chain: Arc::clone(&chain),
             });
         }
+    }
+
+    /// Answers not learnt because the table was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// The newest answer for `addr` that `client` received at or before `start` (rule 2).
@@ -185,16 +200,16 @@ mod tests {
         );
         t.learn(&res("b.apple.com", &[], &["17.1.1.1"]), c2, 20);
         t.learn(&res("c.apple.com", &[], &["17.1.1.1"]), c1, 30);
-        assert_eq!(t.before(s, c1, 25).unwrap().qname, "a.apple.com");
-        assert_eq!(t.before(s, c1, 35).unwrap().qname, "c.apple.com");
+        assert_eq!(&*t.before(s, c1, 25).unwrap().qname, "a.apple.com");
+        assert_eq!(&*t.before(s, c1, 35).unwrap().qname, "c.apple.com");
         assert!(t.before(s, c1, 5).is_none());
         // Rule 3: from another client, or after the flow started.
         let (a, how) = t.lookup(s, c2, 15).unwrap();
-        assert_eq!((a.qname.as_str(), how), ("a.apple.com", Lookup::Any));
+        assert_eq!((&*a.qname, how), ("a.apple.com", Lookup::Any));
         let (a, how) = t.lookup(s, c1, 5).unwrap();
-        assert_eq!((a.qname.as_str(), how), ("a.apple.com", Lookup::Any));
+        assert_eq!((&*a.qname, how), ("a.apple.com", Lookup::Any));
         assert_eq!(
-            t.before(s, c1, 25).unwrap().chain,
+            t.before(s, c1, 25).unwrap().chain.to_vec(),
             ["a.apple.com.akadns.net"]
         );
     }

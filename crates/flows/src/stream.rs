@@ -97,6 +97,11 @@ impl ClientStream {
         true
     }
 
+    /// The sequence number just after the in-order bytes, once a base is known.
+    pub fn next_seq(&self) -> Option<u32> {
+        self.base.map(|b| b.wrapping_add(self.data.len() as u32))
+    }
+
     /// The bytes in sequence order from the start.
     pub fn bytes(&self) -> &[u8] {
         &self.data

@@ -41,6 +41,12 @@ pub struct Counters {
     pub filtered: u64,
     /// Fragment reassembly.
     pub fragments: FragStatsSum,
+    /// DNS/TLS/HTTP rows not kept because a per-capture limit was reached.
+    pub dropped_rows: u64,
+    /// DNS answers not learnt because the name table was full.
+    pub dropped_answers: u64,
+    /// Flows finished early because the live-flow limit was reached.
+    pub shed_flows: u64,
 }
 
 /// Summed fragment counters (see [`FragStats`]).
@@ -73,6 +79,9 @@ impl Counters {
         }
         self.filtered += o.filtered;
         self.fragments.add(&o.fragments);
+        self.dropped_rows += o.dropped_rows;
+        self.dropped_answers += o.dropped_answers;
+        self.shed_flows += o.shed_flows;
     }
 }
 

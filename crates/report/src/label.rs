@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use phonehome_domains::{Category, Rules, Vendor};
-use phonehome_flows::{CaptureSummary, FlowRecord, HostStats, NameSource};
+use phonehome_flows::{CaptureSummary, FlowRecord, HostStats};
 
 /// What the rules say about one flow or host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +91,8 @@ impl<'r> Labeller<'r> {
 
     /// Labels one flow. DNS flows are labelled as their resolver (role `dns`).
     pub fn flow(&self, f: &FlowRecord, path: Option<&str>) -> Label {
-        let dns = f.name_source == NameSource::DnsQuery || f.app == Some("dns");
+        // Only unicast DNS to a resolver is role `dns`; mDNS and LLMNR are local discovery.
+        let dns = f.app == Some("dns");
         let name = f.hostname.as_deref().filter(|_| !dns);
         let c = self
             .rules

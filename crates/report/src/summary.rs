@@ -71,6 +71,11 @@ pub fn summary_json(s: &CaptureSummary, labels: &Labels, stamp: &Stamp) -> Value
             "abandoned_ip_bytes": f.abandoned_ip_bytes,
             "counted_partial": f.counted_partial,
         },
+        "limits": {
+            "dropped_rows": c.dropped_rows,
+            "dropped_dns_answers": c.dropped_answers,
+            "flows_finished_early": c.shed_flows,
+        },
         "first_ts": s.first_ts.map(|t| t.to_string()),
         "last_ts": s.last_ts.map(|t| t.to_string()),
         "duration_s": (s.duration_s() * 1e6).round() / 1e6,
