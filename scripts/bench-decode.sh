@@ -11,26 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${BENCH_SIZE:-512}
 runs=${RUNS:-5}
-corpus=../shared/corpus/general/pcapplusplus
-for tool in mergecap tshark; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "bench: $tool not found; install it with: apt-get install -y tshark" >&2
-    exit 2
-  fi
-done
-[ -d "$corpus" ] || { echo "bench: corpus not found at $corpus" >&2; exit 2; }
-
-mkdir -p bench-cache
-cap=bench-cache/decode-${size_mib}MiB.pcap
-if [ ! -f "$cap" ]; then
-  one=$(( $(stat -c %s "$corpus/many-protocols.pcap") + $(stat -c %s "$corpus/tls2.pcap") ))
-  reps=$(( (size_mib * 1048576 + one - 1) / one ))
-  args=()
-  for _ in $(seq "$reps"); do args+=("$corpus/many-protocols.pcap" "$corpus/tls2.pcap"); done
-  echo "building $cap from $reps copies of the two corpus captures" >&2
-  mergecap -a -F pcap -w "$cap" "${args[@]}"
-fi
-bytes=$(stat -c %s "$cap")
+. scripts/bench-capture.sh
 
 cargo build -q --release -p phonehome-decode --example summary
 bin=target/release/examples/summary

@@ -8,27 +8,12 @@
 #   RUNS=3                                         # runs of phonehome (median reported)
 #
 # The capture is built as in bench-decode.sh (many-protocols.pcap + tls2.pcap from the corpus,
-# repeated with mergecap) and cached in bench-cache/. Peers run once: they are much slower.
+# repeated with mergecap) and cached in bench-cache/. The peers run once each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${BENCH_SIZE:-256}
 runs=${RUNS:-3}
-corpus=../shared/corpus/general/pcapplusplus
-for tool in mergecap tshark bc; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install -y tshark bc)" >&2; exit 2; }
-done
-[ -d "$corpus" ] || { echo "bench: corpus not found at $corpus" >&2; exit 2; }
-mkdir -p bench-cache
-cap=bench-cache/decode-${size_mib}MiB.pcap
-if [ ! -f "$cap" ]; then
-  one=$(( $(stat -c %s "$corpus/many-protocols.pcap") + $(stat -c %s "$corpus/tls2.pcap") ))
-  reps=$(( (size_mib * 1048576 + one - 1) / one ))
-  args=()
-  for _ in $(seq "$reps"); do args+=("$corpus/many-protocols.pcap" "$corpus/tls2.pcap"); done
-  echo "building $cap from $reps copies of the two corpus captures" >&2
-  mergecap -a -F pcap -w "$cap" "${args[@]}"
-fi
-bytes=$(stat -c %s "$cap")
+. scripts/bench-capture.sh
 cargo build -q --release -p phonehome-extract
 bin=target/release/phonehome-extract
 out=$(mktemp -d)

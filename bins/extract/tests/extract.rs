@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use phonehome_testkit::build::{client_hello, Capture};
-use phonehome_testkit::{corpus, TempDir};
+use phonehome_testkit::{corpus, read_csv_rows as read_csv, TempDir};
 
 fn bin() -> Command {
     let mut c = Command::cargo_bin("phonehome-extract").expect("binary built");
@@ -21,21 +21,6 @@ fn root() -> PathBuf {
 
 fn sample() -> PathBuf {
     root().join("data/samples/handmade.pcap")
-}
-
-/// Reads a CSV into header-keyed rows.
-fn read_csv(p: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let head = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            head.iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
 }
 
 /// Every file below `dir` with its bytes.

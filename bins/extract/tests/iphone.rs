@@ -8,27 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::Command as Bin;
-use phonehome_testkit::{corpus, have_tool, TempDir};
-
-/// Apple's own zones (research/domains.md): a name under one of these is an Apple host.
-const APPLE_ZONES: &[&str] = &[
-    "apple.com",
-    "icloud.com",
-    "itunes.com",
-    "mzstatic.com",
-    "apple-cloudkit.com",
-    "icloud-content.com",
-    "cdn-apple.com",
-    "aaplimg.com",
-    "apple-dns.net",
-    "apple.news",
-];
-
-fn is_apple(name: &str) -> bool {
-    APPLE_ZONES
-        .iter()
-        .any(|z| name == *z || name.ends_with(&format!(".{z}")))
-}
+use phonehome_testkit::{corpus, have_tool, is_apple, read_csv_rows as read_csv, TempDir};
 
 fn tshark(file: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
     let mut c = Command::new("tshark");
@@ -49,20 +29,6 @@ fn tshark(file: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect()
-}
-
-fn read_csv(p: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(p).unwrap();
-    let head = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            head.iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
         .collect()
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use assert_cmd::Command;
-use phonehome_testkit::{corpus, TempDir};
+use phonehome_testkit::{corpus, is_apple, TempDir};
 
 fn hosts(cap: &Path, vendor: &str) -> BTreeMap<String, (String, String)> {
     let dir = TempDir::new(&format!("vendor-{vendor}"));
@@ -55,21 +55,6 @@ fn microsoft_hosts_switch_category_with_the_vendor() {
     }
 }
 
-/// Apple's own zones (research/domains.md).
-const APPLE_ZONES: &[&str] = &[
-    "apple.com",
-    "icloud.com",
-    "itunes.com",
-    "mzstatic.com",
-    "apple-cloudkit.com",
-    "icloud-content.com",
-    "cdn-apple.com",
-    "aaplimg.com",
-    "apple-dns.net",
-    "apple.news",
-    "apple-mapkit.com",
-];
-
 #[test]
 fn every_apple_name_in_the_apple_corpus_is_first_party() {
     let Some(corpus) = corpus() else { return };
@@ -89,10 +74,7 @@ fn every_apple_name_in_the_apple_corpus_is_first_party() {
     for rec in r.records() {
         let rec = rec.unwrap();
         let host = &rec[h];
-        if APPLE_ZONES
-            .iter()
-            .any(|z| host == *z || host.ends_with(&format!(".{z}")))
-        {
+        if is_apple(host) {
             apple += 1;
             assert_eq!((&rec[o], &rec[c]), ("Apple Inc.", "vendor"), "{host}");
         }

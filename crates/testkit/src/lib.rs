@@ -140,6 +140,43 @@ pub fn par_map<T: Sync, R: Send>(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Apple's own zones (research/domains.md): a name under one of these is an Apple host.
+pub const APPLE_ZONES: &[&str] = &[
+    "apple.com",
+    "icloud.com",
+    "itunes.com",
+    "mzstatic.com",
+    "apple-cloudkit.com",
+    "icloud-content.com",
+    "cdn-apple.com",
+    "aaplimg.com",
+    "apple-dns.net",
+    "apple.news",
+    "apple-mapkit.com",
+];
+
+/// Whether `name` is under one of [`APPLE_ZONES`] (on a label boundary).
+pub fn is_apple(name: &str) -> bool {
+    APPLE_ZONES
+        .iter()
+        .any(|z| name == *z || name.strip_suffix(z).is_some_and(|p| p.ends_with('.')))
+}
+
+/// A CSV file with a header row as rows keyed by column name.
+pub fn read_csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let head = r.headers().expect("header row").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("CSV record");
+            head.iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
