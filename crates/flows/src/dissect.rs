@@ -4,18 +4,21 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use phonehome_decode::app::{self, dhcp, dns, http, tls, App};
+use phonehome_decode::app::{self, dhcp, dns, http, quic, tls, App};
 use phonehome_decode::{Packet, Timestamp, Transport};
 
 use crate::fingerprint::{ja3, ja4};
 use crate::flow::{Flow, StreamStatus};
 use crate::names::{resolve, NameTable};
 use crate::records::{DnsRow, HttpRow, LocalName, NameSource, TlsRow};
+use crate::stream::ClientStream;
 
 /// Fewest client bytes worth dissecting (a TLS record header is 5, a method plus space 4).
 const MIN_DISSECT: usize = 6;
 /// Most rows of each kind kept per capture (bounds memory on hostile captures).
 pub const MAX_ROWS: usize = 2_000_000;
+/// Most client Initials looked at per flow (a ClientHello spans two or three).
+const MAX_INITIALS: u8 = 8;
 /// Most answers written per DNS row (a hostile message may carry 512).
 const MAX_ANSWERS_PER_ROW: usize = 64;
 /// Most local names kept.
@@ -53,7 +56,13 @@ impl Rows {
                     }
                 }
             }
-            Transport::Udp(_) => self.datagram(flow, p, ts),
+            Transport::Udp(_) => {
+                if up && quic::looks_like_initial(p.payload) {
+                    self.quic_initial(flow, p.payload, ts);
+                } else {
+                    self.datagram(flow, p, ts);
+                }
+            }
             Transport::Icmp { .. } => flow.set_app("icmp"),
             Transport::Icmpv6 { .. } => flow.set_app("icmpv6"),
             _ => {}
@@ -285,6 +294,54 @@ impl Rows {
         }
     }
 
+    /// A client's QUIC Initial: decrypt, gather CRYPTO frames in offset order, and read the
+    /// ClientHello once it is whole (it may span several Initials, in any order).
+    fn quic_initial(&mut self, flow: &mut Flow, payload: &[u8], ts: Timestamp) {
+        if flow.initials >= MAX_INITIALS || (flow.app == Some("quic") && flow.crypto.is_none()) {
+            return;
+        }
+        flow.initials += 1;
+        let Ok(initial) = quic::parse_initial(payload) else {
+            return;
+        };
+        flow.set_app("quic");
+        let stream = flow.crypto.get_or_insert_with(|| {
+            let mut s = ClientStream::default();
+            s.set_base(0);
+            s
+        });
+        let mut frames = initial.crypto;
+        frames.sort_by_key(|(off, _)| *off);
+        for (off, data) in &frames {
+            if let Ok(off) = u32::try_from(*off) {
+                stream.add(off, data, true);
+            }
+        }
+        let id = flow.id;
+        let done = match tls::parse_client_hello_message(stream.bytes()) {
+            Ok(ch) => Some((
+                ch.sni_string().filter(|s| !s.is_empty()),
+                hello_row(&ch, true, ts, id),
+            )),
+            Err(tls::TlsError::Incomplete { .. }) if !stream.is_full() => None,
+            Err(_) => {
+                flow.crypto = None;
+                return;
+            }
+        };
+        if let Some((sni, row)) = done {
+            if let Some(sni) = sni {
+                flow.set_name(sni, NameSource::Quic);
+            }
+            flow.crypto = None;
+            if self.tls.len() < MAX_ROWS {
+                self.tls.push(row);
+            } else {
+                self.dropped += 1;
+            }
+        }
+    }
+
     fn client_hello(&mut self, flow: &mut Flow, ch: &tls::ClientHello<'_>, ts: Timestamp) {
         flow.set_app("tls");
         if let Some(sni) = ch.sni_string().filter(|s| !s.is_empty()) {
@@ -294,28 +351,7 @@ impl Rows {
             self.dropped += 1;
             return;
         }
-        let mut versions: Vec<u16> = ch
-            .supported_versions
-            .iter()
-            .copied()
-            .filter(|v| !tls::is_grease(*v))
-            .collect();
-        if versions.is_empty() {
-            versions.push(ch.version);
-        }
-        self.tls.push(TlsRow {
-            ts,
-            flow_id: flow.id,
-            sni: ch.sni_string(),
-            versions,
-            alpn: ch
-                .alpn
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect(),
-            ja3: ja3(ch),
-            ja4: ja4(ch, false),
-        });
+        self.tls.push(hello_row(ch, false, ts, flow.id));
     }
 
     fn http_row(&mut self, flow_id: u64, r: &http::Request<'_>, ts: Timestamp) {
@@ -333,5 +369,31 @@ impl Rows {
             user_agent: text(r.user_agent),
             content_type: text(r.content_type),
         });
+    }
+}
+
+/// The `tls.csv` row of a ClientHello (from TCP, or from QUIC: JA4's `q` prefix).
+fn hello_row(ch: &tls::ClientHello<'_>, quic: bool, ts: Timestamp, flow_id: u64) -> TlsRow {
+    let mut versions: Vec<u16> = ch
+        .supported_versions
+        .iter()
+        .copied()
+        .filter(|v| !tls::is_grease(*v))
+        .collect();
+    if versions.is_empty() {
+        versions.push(ch.version);
+    }
+    TlsRow {
+        ts,
+        flow_id,
+        sni: ch.sni_string(),
+        versions,
+        alpn: ch
+            .alpn
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect(),
+        ja3: ja3(ch),
+        ja4: ja4(ch, quic),
     }
 }

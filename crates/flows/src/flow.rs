@@ -54,6 +54,10 @@ pub struct Flow {
     pub dns_name: Option<(String, Vec<String>)>,
     /// After the first bytes were dissected: the client's next expected sequence number.
     pub client_next: Option<u32>,
+    /// QUIC: the client's CRYPTO stream from its Initials, until the ClientHello is read.
+    pub crypto: Option<ClientStream>,
+    /// QUIC: client Initials looked at (bounded).
+    pub initials: u8,
 }
 
 impl Flow {
@@ -88,6 +92,8 @@ impl Flow {
             name: None,
             dns_name: None,
             client_next: None,
+            crypto: None,
+            initials: 0,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod dhcp;
 pub mod dns;
 pub mod http;
 pub mod ntp;
+pub mod quic;
 pub mod tls;
 
 use crate::packet::{Packet, Transport};
