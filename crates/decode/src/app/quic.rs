@@ -139,8 +139,19 @@ fn expand_label(secret: &[u8], label: &str, len: usize) -> Result<Vec<u8>, QuicE
     Ok(out)
 }
 
+/// A client's Initial keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keys {
+    /// AEAD key (AES-128-GCM).
+    pub key: [u8; 16],
+    /// AEAD IV.
+    pub iv: [u8; 12],
+    /// Header-protection key (AES-128).
+    pub hp: [u8; 16],
+}
+
 /// The client's Initial key, IV and header-protection key for `version` and `dcid`.
-pub fn client_keys(version: u32, dcid: &[u8]) -> Result<([u8; 16], [u8; 12], [u8; 16]), QuicError> {
+pub fn client_keys(version: u32, dcid: &[u8]) -> Result<Keys, QuicError> {
     let salt = salt(version).ok_or(QuicError::UnknownVersion(version))?;
     let (initial, _) = Hkdf::<Sha256>::extract(Some(salt), dcid);
     let client = expand_label(&initial, "client in", 32)?;
@@ -151,7 +162,7 @@ pub fn client_keys(version: u32, dcid: &[u8]) -> Result<([u8; 16], [u8; 12], [u8
     key.copy_from_slice(&expand_label(&client, &format!("{prefix}key"), 16)?);
     iv.copy_from_slice(&expand_label(&client, &format!("{prefix}iv"), 12)?);
     hp.copy_from_slice(&expand_label(&client, &format!("{prefix}hp"), 16)?);
-    Ok((key, iv, hp))
+    Ok(Keys { key, iv, hp })
 }
 
 /// Decrypts the client Initials coalesced in one UDP payload and returns their CRYPTO frames.
@@ -193,9 +204,12 @@ pub fn parse_initial(datagram: &[u8]) -> Result<Initial, QuicError> {
 
 type Frames = Vec<(u64, Vec<u8>)>;
 
+/// A client Initial's DCID and CRYPTO frames.
+type InitialParts = (Vec<u8>, Frames);
+
 /// One long-header packet: its length in the datagram, and for a client Initial its DCID and
 /// CRYPTO frames.
-fn one_packet(p: &[u8], version: u32) -> Result<(usize, Option<(Vec<u8>, Frames)>), QuicError> {
+fn one_packet(p: &[u8], version: u32) -> Result<(usize, Option<InitialParts>), QuicError> {
     let salt_known = salt(version).is_some();
     if !salt_known {
         return Err(QuicError::UnknownVersion(version));
@@ -233,7 +247,7 @@ fn decrypt(
     version: u32,
     dcid: &[u8],
 ) -> Result<Frames, QuicError> {
-    let (key, iv, hp) = client_keys(version, dcid)?;
+    let Keys { key, iv, hp } = client_keys(version, dcid)?;
     let sample = p.get(pn_at + 4..pn_at + 20).ok_or(QuicError::Truncated)?;
     let mut mask = aes::Block::default();
     mask.copy_from_slice(sample);
@@ -331,7 +345,7 @@ mod tests {
 
     #[test]
     fn rfc9001_appendix_a_keys() {
-        let (key, iv, hp) = client_keys(V1, &hex("8394c8f03e515708")).unwrap();
+        let Keys { key, iv, hp } = client_keys(V1, &hex("8394c8f03e515708")).unwrap();
         assert_eq!(key.to_vec(), hex("1f369613dd76d5467730efcbe3b1a22d"));
         assert_eq!(iv.to_vec(), hex("fa044b2f42a3fd3b46fb255c"));
         assert_eq!(hp.to_vec(), hex("9f50449e04a0e810283a1e9933adedd2"));
@@ -339,7 +353,7 @@ mod tests {
 
     #[test]
     fn rfc9369_appendix_a_keys() {
-        let (key, iv, hp) = client_keys(V2, &hex("8394c8f03e515708")).unwrap();
+        let Keys { key, iv, hp } = client_keys(V2, &hex("8394c8f03e515708")).unwrap();
         assert_eq!(key.to_vec(), hex("8b1a0bc121284290a29e0971b5cd045d"));
         assert_eq!(iv.to_vec(), hex("91f73e2351d8fa91660e909f"));
         assert_eq!(hp.to_vec(), hex("45b95e15235d6f45a6b19cbcb0294ba9"));
