@@ -222,6 +222,12 @@ impl Rows {
                     if let Some(r) = http::parse_request(p.payload) {
                         self.http_row(flow.id, &r, ts);
                     }
+                } else if flow.app != Some("tls") && tls::looks_like_handshake(p.payload) {
+                    // TLS after a plaintext preamble: STARTTLS (SMTP, IMAP, POP3, FTP), an
+                    // HTTP CONNECT or SOCKS proxy. The ClientHello must fit its segment.
+                    if let Ok(ch) = tls::parse_client_hello(p.payload) {
+                        self.client_hello(flow, &ch, ts);
+                    }
                 }
                 flow.client_next = Some(seq.wrapping_add(len));
             }
