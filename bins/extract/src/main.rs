@@ -206,8 +206,8 @@ fn extract_one(
     })
 }
 
-/// The five tables of one capture, hosts in `sort` order.
-fn capture_tables(d: &Done, sort: SortBy) -> [Table; 5] {
+/// The six tables of one capture, hosts in `sort` order.
+fn capture_tables(d: &Done, sort: SortBy) -> [Table; 6] {
     let order = host_order(&d.summary, &d.labels, sort);
     [
         tables::flows(&d.summary, &d.labels),
@@ -215,6 +215,7 @@ fn capture_tables(d: &Done, sort: SortBy) -> [Table; 5] {
         tables::dns(&d.summary),
         tables::tls(&d.summary),
         tables::http(&d.summary),
+        tables::fingerprints(&d.summary),
     ]
 }
 
@@ -251,8 +252,8 @@ fn write_outputs(
     }
     let ext = opts.format.extension();
     if combined {
-        let all: Vec<[Table; 5]> = done.iter().map(|d| capture_tables(d, sort)).collect();
-        for i in 0..5 {
+        let all: Vec<[Table; 6]> = done.iter().map(|d| capture_tables(d, sort)).collect();
+        for i in 0..6 {
             let parts: Vec<(Option<&str>, &Table)> = done
                 .iter()
                 .zip(&all)

@@ -65,6 +65,7 @@ fn sample_files_have_the_contract_columns() {
         ("dns.csv", "ts,rel_s,client_ip,server_ip,id,qname,qtype,rcode,answers,cname_chain,ttl_min"),
         ("tls.csv", "ts,rel_s,flow_id,sni,versions,alpn,ja3,ja4"),
         ("http.csv", "ts,rel_s,flow_id,method,host,uri,user_agent,content_type"),
+        ("fingerprints.csv", "client_ip,kind,tcpdump,p0f,flags,ttl,initial_ttl,window,mss,wscale,os_guess,confidence,count"),
     ] {
         let text = fs::read_to_string(dir.path().join(file)).unwrap();
         assert!(text.starts_with(first), "{file}: {}", text.lines().next().unwrap_or(""));
@@ -78,6 +79,21 @@ fn sample_files_have_the_contract_columns() {
     assert_eq!(albert["role"], "activation");
     assert_eq!(albert["name_sources"], "sni");
     assert_eq!(albert["tcp_connections"], "1");
+    // The diary's SYN, as tcpdump prints it (per-packet values starred) and as p0f signs it.
+    let fps = read_csv(&dir.path().join("fingerprints.csv"));
+    let syn = fps.iter().find(|f| f["kind"] == "syn").unwrap();
+    assert_eq!(
+        syn["tcpdump_normalised"],
+        "Flags [SEW], seq *, win 65535, options [mss 1460,nop,wscale 6,nop,nop,TS val * ecr 0,sackOK,eol], length 0"
+    );
+    assert_eq!(
+        syn["p0f"],
+        "4:64+0:0:1460:65535,6:mss,nop,ws,nop,nop,ts,sok,eol+1:df,id+,ecn:0"
+    );
+    assert_eq!(
+        (syn["flags_byte"].as_str(), syn["count"].as_str()),
+        ("0xc2", "3")
+    );
     let www = hosts.iter().find(|h| h["host"] == "www.apple.com").unwrap();
     assert_eq!(www["role"], "connectivity-check");
     let time = hosts
@@ -258,7 +274,7 @@ fn threads_and_reruns_give_identical_bytes() {
     let two = run("2", "det-2", false);
     let again = run("2", "det-2b", false);
     let (t1, t2, t3) = (tree(one.path()), tree(two.path()), tree(again.path()));
-    assert_eq!(t1.len(), inputs.len() * 6);
+    assert_eq!(t1.len(), inputs.len() * 7);
     assert!(t1 == t2, "--threads 1 and --threads 2 differ");
     assert!(t2 == t3, "two runs differ");
     let c1 = tree(run("1", "det-c1", true).path());

@@ -47,6 +47,8 @@ pub struct IpHeader {
     pub options_len: u8,
     /// ECN bits of the TOS / traffic class byte.
     pub ecn: u8,
+    /// IPv6 flow label (0 for IPv4).
+    pub flow_label: u32,
 }
 
 /// Most IPv6 extension headers walked before giving up.
@@ -96,6 +98,7 @@ pub fn ipv4(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
             dont_fragment: flags & 0b010 != 0,
             fragment,
             options_len: (hlen - 20) as u8,
+            flow_label: 0,
             ecn: p.get_ecn(),
         },
         &data[hlen..end],
@@ -174,6 +177,7 @@ pub fn ipv6(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
             dont_fragment: false,
             fragment,
             options_len: 0,
+            flow_label: p.get_flow_label(),
             ecn: tc & 3,
         },
         &data[pos.min(end)..end],

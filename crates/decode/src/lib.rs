@@ -42,6 +42,7 @@ mod error;
 pub mod ip;
 pub mod link;
 pub mod packet;
+pub mod syn;
 pub mod tcp;
 mod time;
 

@@ -40,24 +40,23 @@ impl TcpFlags {
         self.0 as u8
     }
 
-    /// tcpdump's letters: `S` SYN, `F` FIN, `P` PSH, `R` RST, `U` URG, `W` CWR, `E` ECE, `.` ACK.
+    /// tcpdump's letters, in tcpdump's order: `F` FIN, `S` SYN, `R` RST, `P` PSH, `.` ACK, `U`
+    /// URG, `E` ECE, `W` CWR (`[S.]`, `[F.]`, the seed case's `[SEW]`, an ECN SYN-ACK `[S.E]`).
     pub fn tcpdump_letters(self) -> String {
         let mut s = String::new();
         for (bit, c) in [
-            (Self::SYN, 'S'),
             (Self::FIN, 'F'),
-            (Self::PSH, 'P'),
+            (Self::SYN, 'S'),
             (Self::RST, 'R'),
+            (Self::PSH, 'P'),
+            (Self::ACK, '.'),
             (Self::URG, 'U'),
-            (Self::CWR, 'W'),
             (Self::ECE, 'E'),
+            (Self::CWR, 'W'),
         ] {
             if self.has(bit) {
                 s.push(c);
             }
-        }
-        if self.has(Self::ACK) {
-            s.push('.');
         }
         if s.is_empty() {
             s.push_str("none");
@@ -269,7 +268,7 @@ mod tests {
         let (h, payload) = tcp(&pkt).unwrap();
         assert!(payload.is_empty());
         assert_eq!(h.flags.byte(), 0xc2);
-        assert_eq!(h.flags.tcpdump_letters(), "SWE");
+        assert_eq!(h.flags.tcpdump_letters(), "SEW");
         assert_eq!((h.src_port, h.dst_port, h.window), (50000, 443, 65535));
         let opts: Vec<_> = h.options().collect();
         assert_eq!(

@@ -379,6 +379,7 @@ impl Analyzer {
             http: self.rows.http,
             hosts: Default::default(),
             local_names: self.rows.local_names,
+            fingerprints: self.rows.fingerprints.into_values().collect(),
         };
         summary.rebuild_hosts();
         summary

@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use phonehome_decode::app::{self, dhcp, dns, http, quic, tls, App};
-use phonehome_decode::{Packet, Timestamp, Transport};
+use phonehome_decode::tcp::TcpFlags;
+use phonehome_decode::{syn, Packet, Timestamp, Transport};
 
 use crate::fingerprint::{ja3, ja4};
 use crate::flow::{Flow, StreamStatus};
 use crate::names::{resolve, NameTable};
-use crate::records::{DnsRow, HttpRow, LocalName, NameSource, TlsRow};
+use crate::records::{DnsRow, FingerprintRow, HttpRow, LocalName, NameSource, TlsRow};
 use crate::stream::ClientStream;
 
 /// Fewest client bytes worth dissecting (a TLS record header is 5, a method plus space 4).
@@ -39,13 +40,30 @@ pub struct Rows {
     pub names: NameTable,
     /// Rows dropped because a limit was reached.
     pub dropped: u64,
+    /// SYN/SYN-ACK signatures: (host, kind, p0f, normalised tcpdump) -> row.
+    pub fingerprints: std::collections::BTreeMap<FpKey, FingerprintRow>,
 }
+
+/// Key of a fingerprint row: host, kind, p0f signature, normalised tcpdump line.
+pub type FpKey = (IpAddr, phonehome_decode::syn::SynKind, String, String);
+
+/// Most distinct fingerprint rows kept.
+const MAX_FINGERPRINTS: usize = 100_000;
 
 impl Rows {
     /// Looks at one packet of `flow`; `up` is client to server.
     pub fn packet(&mut self, flow: &mut Flow, p: &Packet<'_>, up: bool, ts: Timestamp) {
         match p.transport {
             Transport::Tcp(h) => {
+                if h.flags.has(TcpFlags::SYN) {
+                    let fp = syn::fingerprint(p, if up { None } else { flow.syn_mss });
+                    if let Some(fp) = fp {
+                        if up && fp.kind == syn::SynKind::Syn {
+                            flow.syn_mss = fp.mss;
+                        }
+                        self.syn(p, fp, ts);
+                    }
+                }
                 if up && !p.payload.is_empty() {
                     self.client_segment(flow, h.seq, p, ts);
                 } else if !up && p.payload.len() > 2 && flow.server.port == 53 {
@@ -66,6 +84,31 @@ impl Rows {
             Transport::Icmp { .. } => flow.set_app("icmp"),
             Transport::Icmpv6 { .. } => flow.set_app("icmpv6"),
             _ => {}
+        }
+    }
+
+    /// Counts a SYN or SYN-ACK signature.
+    fn syn(&mut self, p: &Packet<'_>, fp: syn::SynFingerprint, ts: Timestamp) {
+        let key = (
+            p.ip.src,
+            fp.kind,
+            fp.p0f.clone(),
+            fp.tcpdump_normalised.clone(),
+        );
+        if let Some(row) = self.fingerprints.get_mut(&key) {
+            row.count += 1;
+        } else if self.fingerprints.len() < MAX_FINGERPRINTS {
+            self.fingerprints.insert(
+                key,
+                FingerprintRow {
+                    host: p.ip.src,
+                    fingerprint: fp,
+                    count: 1,
+                    first: ts,
+                },
+            );
+        } else {
+            self.dropped += 1;
         }
     }
 

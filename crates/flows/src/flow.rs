@@ -58,6 +58,8 @@ pub struct Flow {
     pub crypto: Option<ClientStream>,
     /// QUIC: client Initials looked at (bounded).
     pub initials: u8,
+    /// The MSS of the client's SYN (p0f sizes some SYN-ACK windows by it).
+    pub syn_mss: Option<u16>,
 }
 
 impl Flow {
@@ -94,6 +96,7 @@ impl Flow {
             client_next: None,
             crypto: None,
             initials: 0,
+            syn_mss: None,
         }
     }
 

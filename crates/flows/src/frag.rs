@@ -308,6 +308,7 @@ fn unreachable_header() -> IpHeader {
         dont_fragment: false,
         fragment: None,
         options_len: 0,
+        flow_label: 0,
         ecn: 0,
     }
 }
@@ -342,6 +343,7 @@ mod tests {
                 more,
             }),
             options_len: 0,
+            flow_label: 0,
             ecn: 0,
         }
     }

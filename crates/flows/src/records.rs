@@ -202,3 +202,16 @@ pub struct LocalName {
     /// `mdns`, `llmnr`, `dhcp`, `dhcp-fqdn` or `dhcp-vendor`.
     pub source: &'static str,
 }
+
+/// One distinct SYN or SYN-ACK signature of one host (`fingerprints.csv`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FingerprintRow {
+    /// The host whose stack sent it (the client for a SYN, the server for a SYN-ACK).
+    pub host: IpAddr,
+    /// The fingerprint of the first such segment (its per-packet values are that segment's).
+    pub fingerprint: phonehome_decode::syn::SynFingerprint,
+    /// Segments with this signature from this host.
+    pub count: u64,
+    /// First seen.
+    pub first: Timestamp,
+}

@@ -7,7 +7,7 @@ use phonehome_decode::{Timestamp, Warning};
 
 use crate::frag::FragStats;
 use crate::hosts::{aggregate, HostStats};
-use crate::records::{DnsRow, FlowRecord, HttpRow, LocalName, TlsRow};
+use crate::records::{DnsRow, FingerprintRow, FlowRecord, HttpRow, LocalName, TlsRow};
 
 /// Where the packets came from: one entry per capture file.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,8 @@ pub struct CaptureSummary {
     pub hosts: BTreeMap<String, HostStats>,
     /// Names local machines announced (mDNS, LLMNR, DHCP).
     pub local_names: BTreeSet<LocalName>,
+    /// Distinct SYN and SYN-ACK signatures per host, in (host, kind, signature) order.
+    pub fingerprints: Vec<FingerprintRow>,
 }
 
 impl CaptureSummary {
@@ -160,6 +162,39 @@ impl CaptureSummary {
             self.hosts.entry(k).or_default().merge(v);
         }
         self.local_names.append(&mut other.local_names);
+        // Same host and signature in both parts: one row, counts added, first time kept.
+        for f in other.fingerprints {
+            let same = self.fingerprints.iter_mut().find(|x| {
+                x.host == f.host
+                    && x.fingerprint.kind == f.fingerprint.kind
+                    && x.fingerprint.p0f == f.fingerprint.p0f
+                    && x.fingerprint.tcpdump_normalised == f.fingerprint.tcpdump_normalised
+            });
+            match same {
+                Some(x) => {
+                    x.count += f.count;
+                    if f.first < x.first {
+                        x.first = f.first;
+                        x.fingerprint = f.fingerprint;
+                    }
+                }
+                None => self.fingerprints.push(f),
+            }
+        }
+        self.fingerprints.sort_by(|a, b| {
+            (
+                a.host,
+                a.fingerprint.kind,
+                &a.fingerprint.p0f,
+                &a.fingerprint.tcpdump_normalised,
+            )
+                .cmp(&(
+                    b.host,
+                    b.fingerprint.kind,
+                    &b.fingerprint.p0f,
+                    &b.fingerprint.tcpdump_normalised,
+                ))
+        });
     }
 }
 

@@ -116,6 +116,27 @@ pub const TLS_COLUMNS: &[&str] = &[
     "ts", "rel_s", "flow_id", "sni", "versions", "alpn", "ja3", "ja4",
 ];
 
+/// Column names of `fingerprints.csv` (DESIGN's contract, then added columns).
+pub const FINGERPRINT_COLUMNS: &[&str] = &[
+    "client_ip",
+    "kind",
+    "tcpdump",
+    "p0f",
+    "flags",
+    "ttl",
+    "initial_ttl",
+    "window",
+    "mss",
+    "wscale",
+    "os_guess",
+    "confidence",
+    "count",
+    "tcpdump_normalised",
+    "flags_byte",
+    "hop_distance",
+    "first_seen_s",
+];
+
 /// Column names of `http.csv`.
 pub const HTTP_COLUMNS: &[&str] = &[
     "ts",
@@ -320,6 +341,42 @@ pub fn http(s: &CaptureSummary) -> Table {
     Table {
         name: "http",
         columns: HTTP_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
+/// `fingerprints.csv`. `os_guess` and `confidence` stay empty until the signature database
+/// lands (the fingerprints issue).
+pub fn fingerprints(s: &CaptureSummary) -> Table {
+    let rows = s
+        .fingerprints
+        .iter()
+        .map(|f| {
+            let p = &f.fingerprint;
+            vec![
+                Cell::Text(f.host.to_string()),
+                Cell::Text(p.kind.as_str().into()),
+                Cell::Text(p.tcpdump.clone()),
+                Cell::Text(p.p0f.clone()),
+                Cell::Text(p.flags.clone()),
+                Cell::Int(u64::from(p.ttl)),
+                Cell::Int(u64::from(p.initial_ttl)),
+                Cell::Int(u64::from(p.window)),
+                p.mss.map_or(Cell::Empty, |m| Cell::Int(u64::from(m))),
+                p.wscale.map_or(Cell::Empty, |w| Cell::Int(u64::from(w))),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Int(f.count),
+                Cell::Text(p.tcpdump_normalised.clone()),
+                Cell::Text(format!("0x{:02x}", p.flags_byte)),
+                Cell::Int(u64::from(p.initial_ttl - p.ttl)),
+                Cell::Secs(s.rel_s(f.first)),
+            ]
+        })
+        .collect();
+    Table {
+        name: "fingerprints",
+        columns: FINGERPRINT_COLUMNS.to_vec(),
         rows,
     }
 }

@@ -48,13 +48,11 @@ pub fn corpus() -> Option<PathBuf> {
     None
 }
 
-/// Whether `tool --version` runs; outside CI a missing tool skips the test with a printed
+/// Whether `tool` can be started; outside CI a missing tool skips the test with a printed
 /// reason, in CI it fails the test.
 pub fn have_tool(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    // Installed = it starts; some tools (p0f) exit non-zero on `--version`.
+    let ok = Command::new(tool).arg("--version").output().is_ok();
     if !ok {
         assert!(
             !in_ci(),

@@ -1,0 +1,405 @@
+//! TCP SYN and SYN-ACK fingerprints: the line tcpdump prints for the segment (with and without
+//! its per-packet values) and the p0f v3 signature `ver:ittl:olen:mss:wsize,scale:olayout:
+//! quirks:pclass`, following the field meanings of p0f's README.
+
+use std::fmt::Write as _;
+
+use crate::packet::{Packet, Transport};
+use crate::tcp::{TcpFlags, TcpHeader, TcpOption};
+
+/// Which handshake segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SynKind {
+    /// A SYN without ACK: the client's stack.
+    Syn,
+    /// A SYN-ACK: the server's stack.
+    SynAck,
+}
+
+impl SynKind {
+    /// `syn` or `synack`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SynKind::Syn => "syn",
+            SynKind::SynAck => "synack",
+        }
+    }
+}
+
+/// The fingerprint of one SYN or SYN-ACK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynFingerprint {
+    /// SYN or SYN-ACK.
+    pub kind: SynKind,
+    /// tcpdump's text for the TCP part, per-packet values included: `Flags [SEW], seq 1,
+    /// win 65535, options [mss 1460,...], length 0`.
+    pub tcpdump: String,
+    /// The same with the per-packet values (seq, ack, TS val/ecr when nonzero) as `*`.
+    pub tcpdump_normalised: String,
+    /// p0f's raw signature: `4:64+0:0:1460:65535,6:mss,nop,ws,...:df,id+,ecn:0`.
+    pub p0f: String,
+    /// tcpdump's flag letters (`SEW`).
+    pub flags: String,
+    /// The flags byte (SYN+ECE+CWR = 0xc2).
+    pub flags_byte: u8,
+    /// Observed TTL / hop limit.
+    pub ttl: u8,
+    /// Initial TTL guessed as the next of 32, 64, 128, 255.
+    pub initial_ttl: u8,
+    /// Window.
+    pub window: u16,
+    /// MSS option, if any.
+    pub mss: Option<u16>,
+    /// Window scale option, if any.
+    pub wscale: Option<u8>,
+}
+
+/// The initial TTL a packet most likely left with (p0f's rule: the next of 32, 64, 128, 255).
+pub fn initial_ttl(ttl: u8) -> u8 {
+    match ttl {
+        0..=32 => 32,
+        33..=64 => 64,
+        65..=128 => 128,
+        _ => 255,
+    }
+}
+
+/// The fingerprint of a SYN or SYN-ACK packet; `None` for any other segment. `peer_mss` is the
+/// MSS of the SYN a SYN-ACK answers, when known (some stacks size their window from it).
+pub fn fingerprint(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SynFingerprint> {
+    let Transport::Tcp(h) = p.transport else {
+        return None;
+    };
+    if !h.flags.has(TcpFlags::SYN) || h.flags.has(TcpFlags::RST) || h.flags.has(TcpFlags::FIN) {
+        return None;
+    }
+    let kind = if h.flags.has(TcpFlags::ACK) {
+        SynKind::SynAck
+    } else {
+        SynKind::Syn
+    };
+    let mut mss = None;
+    let mut wscale = None;
+    for o in h.options() {
+        match o {
+            TcpOption::Mss(m) => mss = Some(m),
+            TcpOption::WindowScale(w) => wscale = Some(w),
+            _ => {}
+        }
+    }
+    let (tcpdump, tcpdump_normalised) = tcpdump_lines(&h, p.payload_len);
+    Some(SynFingerprint {
+        kind,
+        tcpdump,
+        tcpdump_normalised,
+        p0f: p0f_signature(p, &h, mss, wscale, peer_mss),
+        flags: h.flags.tcpdump_letters(),
+        flags_byte: h.flags.byte(),
+        ttl: p.ip.ttl,
+        initial_ttl: initial_ttl(p.ip.ttl),
+        window: h.window,
+        mss,
+        wscale,
+    })
+}
+
+/// tcpdump's rendering of the TCP header, and the same without per-packet values.
+fn tcpdump_lines(h: &TcpHeader<'_>, payload_len: u32) -> (String, String) {
+    let mut full = format!("Flags [{}], seq {}", h.flags.tcpdump_letters(), h.seq);
+    let mut norm = format!("Flags [{}], seq *", h.flags.tcpdump_letters());
+    if h.flags.has(TcpFlags::ACK) {
+        let _ = write!(full, ", ack {}", h.ack);
+        norm.push_str(", ack *");
+    }
+    let _ = write!(full, ", win {}", h.window);
+    let _ = write!(norm, ", win {}", h.window);
+    if !h.option_bytes.is_empty() {
+        let (o, on) = tcpdump_options(h);
+        let _ = write!(full, ", options [{o}]");
+        let _ = write!(norm, ", options [{on}]");
+    }
+    let _ = write!(full, ", length {payload_len}");
+    let _ = write!(norm, ", length {payload_len}");
+    (full, norm)
+}
+
+fn tcpdump_options(h: &TcpHeader<'_>) -> (String, String) {
+    let mut full = Vec::new();
+    let mut norm = Vec::new();
+    for o in h.options() {
+        let (f, n) = match o {
+            TcpOption::Eol => ("eol".to_string(), "eol".to_string()),
+            TcpOption::Nop => ("nop".into(), "nop".into()),
+            TcpOption::Mss(m) => (format!("mss {m}"), format!("mss {m}")),
+            TcpOption::WindowScale(w) => (format!("wscale {w}"), format!("wscale {w}")),
+            TcpOption::SackPermitted => ("sackOK".into(), "sackOK".into()),
+            TcpOption::Sack(b) => (
+                format!("sack {}", b.len() / 8),
+                format!("sack {}", b.len() / 8),
+            ),
+            TcpOption::Timestamps { val, ecr } => (
+                format!("TS val {val} ecr {ecr}"),
+                format!("TS val * ecr {}", if ecr == 0 { "0" } else { "*" }),
+            ),
+            TcpOption::Unknown { kind, data } => (
+                format!("unknown-{kind} len {}", data.len() + 2),
+                format!("unknown-{kind} len {}", data.len() + 2),
+            ),
+            TcpOption::Malformed { kind } => (format!("bad opt {kind}"), format!("bad opt {kind}")),
+        };
+        full.push(f);
+        norm.push(n);
+    }
+    (full.join(","), norm.join(","))
+}
+
+/// p0f's raw signature of the packet.
+fn p0f_signature(
+    p: &Packet<'_>,
+    h: &TcpHeader<'_>,
+    mss: Option<u16>,
+    wscale: Option<u8>,
+    peer_mss: Option<u16>,
+) -> String {
+    let ttl = p.ip.ttl;
+    let ittl = initial_ttl(ttl);
+    let dist = ittl - ttl;
+    let has_ts = h
+        .options()
+        .any(|o| matches!(o, TcpOption::Timestamps { .. }));
+    let tot_hdr = p.ip.header_len + u32::from(h.header_len);
+    let wsize = match window_multiple(p.ip.version, h.window, mss, has_ts, tot_hdr, peer_mss) {
+        Some((n, false)) => format!("mss*{n}"),
+        Some((n, true)) => format!("mtu*{n}"),
+        None => h.window.to_string(),
+    };
+    let mss_v = mss.unwrap_or(0);
+    let (olayout, opt_quirks) = option_layout(h.option_bytes);
+    let mut quirks: Vec<&str> = Vec::new();
+    if p.ip.version == 4 {
+        if p.ip.dont_fragment {
+            quirks.push("df");
+            if p.ip.ident != 0 {
+                quirks.push("id+");
+            }
+        } else if p.ip.ident == 0 {
+            quirks.push("id-");
+        }
+    }
+    if p.ip.ecn != 0
+        || h.flags.has(TcpFlags::ECE)
+        || h.flags.has(TcpFlags::CWR)
+        || h.flags.has(TcpFlags::NS)
+    {
+        quirks.push("ecn");
+    }
+    if p.ip.version == 6 && p.ip.flow_label != 0 {
+        quirks.push("flow");
+    }
+    if h.seq == 0 {
+        quirks.push("seq-");
+    }
+    if h.flags.has(TcpFlags::ACK) {
+        if h.ack == 0 {
+            quirks.push("ack-");
+        }
+    } else if h.ack != 0 {
+        quirks.push("ack+");
+    }
+    if h.flags.has(TcpFlags::URG) {
+        quirks.push("urgf+");
+    } else if h.urgent != 0 {
+        quirks.push("uptr+");
+    }
+    if h.flags.has(TcpFlags::PSH) {
+        quirks.push("pushf+");
+    }
+    quirks.extend(
+        opt_quirks
+            .iter()
+            .filter(|q| **q != "opt+" && **q != "exws" && **q != "bad"),
+    );
+    for o in h.options() {
+        if let TcpOption::Timestamps { val, ecr } = o {
+            if val == 0 {
+                quirks.push("ts1-");
+            }
+            if ecr != 0 && !h.flags.has(TcpFlags::ACK) {
+                quirks.push("ts2+");
+            }
+        }
+    }
+    quirks.extend(opt_quirks.iter().filter(|q| **q == "opt+"));
+    if wscale.is_some_and(|w| w > 14) {
+        quirks.push("exws");
+    }
+    quirks.extend(opt_quirks.iter().filter(|q| **q == "bad"));
+    let pclass = if p.payload_len > 0 { "+" } else { "0" };
+    // p0f shows a distance beyond 35 hops as unknown.
+    let dist = if dist > 35 {
+        "?".to_string()
+    } else {
+        dist.to_string()
+    };
+    format!(
+        "{}:{}+{}:{}:{}:{},{}:{}:{}:{}",
+        p.ip.version,
+        ttl,
+        dist,
+        p.ip.options_len,
+        mss_v,
+        wsize,
+        wscale.unwrap_or(0),
+        olayout,
+        quirks.join(","),
+        pclass
+    )
+}
+
+/// The window as a multiple of an MSS or MTU, tried in p0f's order: the segment's MSS, that
+/// MSS less 12 (with timestamps), the Ethernet MSS (1460, 1448; IPv6 1440, 1428), the MTU
+/// (the MSS plus 40, plus the actual headers, plus 60 on IPv6, or 1500), and for a SYN-ACK the
+/// peer's MSS (and less 12). `(n, true)` for an MTU multiple. None below an MSS of 100 or for a
+/// zero window.
+fn window_multiple(
+    version: u8,
+    window: u16,
+    mss: Option<u16>,
+    has_ts: bool,
+    tot_hdr: u32,
+    peer_mss: Option<u16>,
+) -> Option<(u32, bool)> {
+    let win = u32::from(window);
+    let mss = u32::from(mss.unwrap_or(0));
+    if win == 0 || mss < 100 {
+        return None;
+    }
+    let v6 = version == 6;
+    let mut candidates: Vec<(u32, bool)> = vec![(mss, false)];
+    if has_ts {
+        candidates.push((mss - 12, false));
+    }
+    candidates.extend([(1460, false), (1448, false)]);
+    if v6 {
+        candidates.extend([(1440, false), (1428, false)]);
+    }
+    candidates.extend([(mss + 40, true), (mss + tot_hdr, true)]);
+    if v6 {
+        candidates.push((mss + 60, true));
+    }
+    candidates.push((1500, true));
+    if let Some(peer) = peer_mss.map(u32::from).filter(|m| *m > 12) {
+        candidates.extend([(peer, false), (peer - 12, false)]);
+    }
+    candidates
+        .into_iter()
+        .find(|(d, _)| *d > 0 && win % d == 0)
+        .map(|(d, mtu)| (win / d, mtu))
+}
+
+/// p0f's option layout (`mss,nop,ws,nop,nop,ts,sok,eol+1`) and the option quirks (`opt+` for
+/// nonzero bytes after EOL, `bad` for a malformed option).
+fn option_layout(b: &[u8]) -> (String, Vec<&'static str>) {
+    let mut out: Vec<String> = Vec::new();
+    let mut quirks = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let kind = b[i];
+        match kind {
+            0 => {
+                let rest = &b[i + 1..];
+                out.push(format!("eol+{}", rest.len()));
+                if rest.iter().any(|&x| x != 0) {
+                    quirks.push("opt+");
+                }
+                break;
+            }
+            1 => {
+                out.push("nop".into());
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let len = b.get(i + 1).map_or(0, |&l| usize::from(l));
+        if len < 2 || i + len > b.len() {
+            quirks.push("bad");
+            out.push(name_of(kind));
+            break;
+        }
+        out.push(name_of(kind));
+        i += len;
+    }
+    (out.join(","), quirks)
+}
+
+fn name_of(kind: u8) -> String {
+    match kind {
+        2 => "mss".into(),
+        3 => "ws".into(),
+        4 => "sok".into(),
+        5 => "sack".into(),
+        8 => "ts".into(),
+        k => format!("?{k}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode_link;
+
+    /// The seed case's SYN: `Flags [SEW], win 65535, options [mss 1460,nop,wscale 6,nop,nop,TS
+    /// val … ecr 0,sackOK,eol]`, DF set, TTL 64, IP id nonzero.
+    fn catalina_syn() -> Vec<u8> {
+        let mut f = vec![0u8; 14];
+        f[12] = 0x08;
+        let opts = [
+            2, 4, 5, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 0, 4, 2, 0, 0,
+        ];
+        let tcp_len = 20 + opts.len();
+        let total = 20 + tcp_len;
+        f.extend_from_slice(&[0x45, 0, 0, total as u8, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&[192, 168, 1, 23, 17, 32, 194, 2]);
+        f.extend_from_slice(&[0xc0, 0x01, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0]);
+        f.push(((tcp_len / 4) as u8) << 4);
+        f.push(0xc2);
+        f.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(&opts);
+        f
+    }
+
+    #[test]
+    fn the_diary_syn() {
+        let frame = catalina_syn();
+        let p = decode_link(1, &frame).unwrap();
+        let fp = fingerprint(&p, None).unwrap();
+        assert_eq!(fp.kind, SynKind::Syn);
+        assert_eq!(
+            fp.tcpdump_normalised,
+            "Flags [SEW], seq *, win 65535, options [mss 1460,nop,wscale 6,nop,nop,TS val * ecr 0,sackOK,eol], length 0"
+        );
+        assert!(fp.tcpdump.starts_with(
+            "Flags [SEW], seq 1, win 65535, options [mss 1460,nop,wscale 6,nop,nop,TS val 7 ecr 0"
+        ));
+        assert_eq!(
+            fp.p0f,
+            "4:64+0:0:1460:65535,6:mss,nop,ws,nop,nop,ts,sok,eol+1:df,id+,ecn:0"
+        );
+        assert_eq!((fp.flags.as_str(), fp.flags_byte), ("SEW", 0xc2));
+        assert_eq!((fp.ttl, fp.initial_ttl), (64, 64));
+    }
+
+    #[test]
+    fn layouts_and_quirks() {
+        assert_eq!(
+            option_layout(&[2, 4, 5, 0xb4, 0, 0]),
+            ("mss,eol+1".into(), vec![])
+        );
+        assert_eq!(option_layout(&[0, 7]), ("eol+1".into(), vec!["opt+"]));
+        assert_eq!(option_layout(&[2, 9, 1]), ("mss".into(), vec!["bad"]));
+        assert_eq!(option_layout(&[30, 2, 1]), ("?30,nop".into(), vec![]));
+        assert_eq!(initial_ttl(50), 64);
+        assert_eq!(initial_ttl(200), 255);
+    }
+}
