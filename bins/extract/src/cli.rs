@@ -73,6 +73,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
+    /// Guess operating systems from SYN signatures with this p0f database (p0f.fp; Debian's
+    /// p0f package installs /etc/p0f/p0f.fp) instead of data/syn-signatures.toml.
+    #[arg(long, value_name = "FILE")]
+    pub p0f_db: Option<PathBuf>,
+
     /// Print which rules match HOST and why, then exit.
     #[arg(long, value_name = "HOST")]
     pub explain: Option<String>,

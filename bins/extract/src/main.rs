@@ -92,7 +92,15 @@ fn run(args: &Args) -> Result<u8> {
         anyhow::bail!("no captures found");
     }
     let names = inputs::unique_names(&paths);
-    let labeller = Labeller::new(&rules, vendor.clone());
+    let os_db = match &args.p0f_db {
+        Some(f) => {
+            let text = fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
+            phonehome_domains::os::OsDb::parse_p0f(&text)
+                .with_context(|| format!("p0f database {}", f.display()))?
+        }
+        None => phonehome_domains::os::OsDb::builtin().clone(),
+    };
+    let labeller = Labeller::new(&rules, vendor.clone()).with_os_db(&os_db);
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
@@ -215,7 +223,7 @@ fn capture_tables(d: &Done, sort: SortBy) -> [Table; 6] {
         tables::dns(&d.summary),
         tables::tls(&d.summary),
         tables::http(&d.summary),
-        tables::fingerprints(&d.summary),
+        tables::fingerprints(&d.summary, &d.labels),
     ]
 }
 

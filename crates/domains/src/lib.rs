@@ -21,6 +21,7 @@
 
 mod local;
 mod name;
+pub mod os;
 mod rules;
 
 use std::fmt;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use phonehome_domains::os::{OsDb, OsGuess};
 use phonehome_domains::{Category, Rules, Vendor};
 use phonehome_flows::{CaptureSummary, FlowRecord, HostStats};
 
@@ -28,6 +29,7 @@ pub struct Label {
 pub struct Labeller<'r> {
     rules: &'r Rules,
     vendor: Vendor,
+    os: &'r OsDb,
 }
 
 /// The labels of one summary: per flow id and per host.
@@ -37,6 +39,8 @@ pub struct Labels {
     pub flows: BTreeMap<u64, Label>,
     /// By host key.
     pub hosts: BTreeMap<String, Label>,
+    /// OS guess per row of the summary's fingerprints, in order.
+    pub fingerprints: Vec<Option<OsGuess>>,
 }
 
 impl Labels {
@@ -56,9 +60,19 @@ impl Labels {
 }
 
 impl<'r> Labeller<'r> {
-    /// A labeller over `rules` for `vendor`.
+    /// A labeller over `rules` for `vendor`, guessing stacks with the built-in signatures.
     pub fn new(rules: &'r Rules, vendor: Vendor) -> Labeller<'r> {
-        Labeller { rules, vendor }
+        Labeller {
+            rules,
+            vendor,
+            os: OsDb::builtin(),
+        }
+    }
+
+    /// The same, with another signature database (a p0f `p0f.fp`).
+    pub fn with_os_db(mut self, os: &'r OsDb) -> Labeller<'r> {
+        self.os = os;
+        self
     }
 
     /// The vendor under study.
@@ -86,6 +100,15 @@ impl<'r> Labeller<'r> {
             let l = self.host(k, h, host_path.get(k).copied());
             labels.hosts.insert(k.clone(), l);
         }
+        labels.fingerprints = s
+            .fingerprints
+            .iter()
+            .map(|f| {
+                let p = &f.fingerprint;
+                let syn = p.kind == phonehome_decode::syn::SynKind::Syn;
+                self.os.guess(syn, &p.p0f, p.window)
+            })
+            .collect();
         labels
     }
 

@@ -345,14 +345,15 @@ pub fn http(s: &CaptureSummary) -> Table {
     }
 }
 
-/// `fingerprints.csv`. `os_guess` and `confidence` stay empty until the signature database
-/// lands (the fingerprints issue).
-pub fn fingerprints(s: &CaptureSummary) -> Table {
+/// `fingerprints.csv`, with the OS guesses of `labels`.
+pub fn fingerprints(s: &CaptureSummary, labels: &Labels) -> Table {
     let rows = s
         .fingerprints
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let p = &f.fingerprint;
+            let guess = labels.fingerprints.get(i).and_then(Option::as_ref);
             vec![
                 Cell::Text(f.host.to_string()),
                 Cell::Text(p.kind.as_str().into()),
@@ -364,8 +365,8 @@ pub fn fingerprints(s: &CaptureSummary) -> Table {
                 Cell::Int(u64::from(p.window)),
                 p.mss.map_or(Cell::Empty, |m| Cell::Int(u64::from(m))),
                 p.wscale.map_or(Cell::Empty, |w| Cell::Int(u64::from(w))),
-                Cell::Empty,
-                Cell::Empty,
+                guess.map_or(Cell::Empty, |g| Cell::Text(g.os.clone())),
+                Cell::Text(guess.map_or("none", |g| g.confidence.as_str()).into()),
                 Cell::Int(f.count),
                 Cell::Text(p.tcpdump_normalised.clone()),
                 Cell::Text(format!("0x{:02x}", p.flags_byte)),
