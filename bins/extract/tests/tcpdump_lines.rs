@@ -11,9 +11,8 @@ use phonehome_testkit::{self as kit, corpus, have_tool, read_csv_rows, TempDir};
 /// Replaces the per-packet values in a tcpdump TCP line as our normalised form does.
 fn normalise(line: &str) -> String {
     let mut out = Vec::new();
-    let mut words = line.split(' ').peekable();
     let mut prev = "";
-    while let Some(w) = words.next() {
+    for w in line.split(' ') {
         let starred = match prev {
             "seq" | "ack" => Some(if w.ends_with(',') { "*," } else { "*" }),
             "val" => Some("*"),
