@@ -443,6 +443,7 @@ fn hello_row(ch: &tls::ClientHello<'_>, quic: bool, ts: Timestamp, flow_id: u64)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect(),
         ja3: ja3(ch),
+        ja3_string: crate::fingerprint::ja3_string(ch),
         ja4: ja4(ch, quic),
     }
 }

@@ -168,6 +168,8 @@ pub struct TlsRow {
     pub alpn: Vec<String>,
     /// JA3 hash.
     pub ja3: String,
+    /// The JA3 string before hashing.
+    pub ja3_string: String,
     /// JA4 fingerprint.
     pub ja4: String,
 }

@@ -113,7 +113,15 @@ pub const DNS_COLUMNS: &[&str] = &[
 
 /// Column names of `tls.csv`.
 pub const TLS_COLUMNS: &[&str] = &[
-    "ts", "rel_s", "flow_id", "sni", "versions", "alpn", "ja3", "ja4",
+    "ts",
+    "rel_s",
+    "flow_id",
+    "sni",
+    "versions",
+    "alpn",
+    "ja3",
+    "ja4",
+    "ja3_string",
 ];
 
 /// Column names of `fingerprints.csv` (DESIGN's contract, then added columns).
@@ -310,6 +318,7 @@ pub fn tls(s: &CaptureSummary) -> Table {
                 Cell::Text(t.alpn.join(" ")),
                 Cell::Text(t.ja3.clone()),
                 Cell::Text(t.ja4.clone()),
+                Cell::Text(t.ja3_string.clone()),
             ]
         })
         .collect();
