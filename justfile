@@ -42,3 +42,13 @@ extract *ARGS:
 # `just export-csv out install.pcap firstboot.pcap`).
 export-csv DIR *CAPTURES:
     cargo run -q --release -p phonehome-extract -- -o {{DIR}} {{CAPTURES}}
+
+# The demo: who the sample Mac talked to during install and on first boot.
+demo:
+    cargo run -q --release -p phonehome-extract -- data/samples/macos-catalina-install.pcap
+    cargo run -q --release -p phonehome-extract -- data/samples/macos-catalina-firstboot.pcap
+
+# Regenerate the Catalina samples from their scenarios (a test checks they are up to date).
+samples:
+    cargo run -q -p phonehome-synth-tool -- data/scenarios/macos-catalina-install.toml -o data/samples/macos-catalina-install.pcap
+    cargo run -q -p phonehome-synth-tool -- data/scenarios/macos-catalina-firstboot.toml -o data/samples/macos-catalina-firstboot.pcap

@@ -7,7 +7,8 @@
 //! Outside CI a missing corpus or tool skips a test with a printed reason; with `CI` set it
 //! fails the test instead, so that CI can never pass by skipping.
 
-pub mod build;
+/// The packet-by-packet capture builder (it lives in the generator crate).
+pub use phonehome_synth::build;
 mod extract;
 pub mod mutate;
 mod tempdir;

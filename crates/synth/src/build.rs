@@ -1,4 +1,4 @@
-//! Building captures packet by packet for tests and the sample capture: a little-endian
+//! Building captures packet by packet (the generator, the tests, the sample capture): a little-endian
 //! microsecond pcap of Ethernet / IPv4 / TCP or UDP frames with correct checksums (tshark reads
 //! them without a malformed frame), DNS messages and TLS ClientHellos.
 
@@ -45,6 +45,13 @@ pub struct Capture {
     ip_id: u16,
     /// Addresses whose frames go out from the client MAC (the rest come from the router).
     pub local: Vec<[u8; 4]>,
+    /// Write pcapng (one interface) instead of pcap.
+    pcapng: bool,
+    /// Bytes of each frame kept for segments written with [`Capture::tcp_bulk`] (as
+    /// `tcpdump -s` does); the headers always carry the true lengths.
+    pub bulk_snap: usize,
+    /// Frames written so far.
+    pub frames: u64,
 }
 
 const MAC_CLIENT: [u8; 6] = [0xa4, 0x83, 0xe7, 0x12, 0x34, 0x56];
@@ -93,7 +100,45 @@ impl Capture {
             gap_us: 1_000,
             ip_id: 0x1000,
             local: Vec::new(),
+            pcapng: false,
+            bulk_snap: 96,
+            frames: 0,
         }
+    }
+
+    /// An empty pcapng capture: a section header and one Ethernet interface with microsecond
+    /// timestamps.
+    pub fn new_pcapng() -> Capture {
+        let mut c = Capture::new();
+        c.pcapng = true;
+        c.out.clear();
+        let shb: [&[u8]; 6] = [
+            &0x0a0d_0d0au32.to_le_bytes(),
+            &28u32.to_le_bytes(),
+            &0x1a2b_3c4du32.to_le_bytes(),
+            &[1, 0, 0, 0],
+            &u64::MAX.to_le_bytes(),
+            &28u32.to_le_bytes(),
+        ];
+        for part in shb {
+            c.out.extend_from_slice(part);
+        }
+        let idb: [&[u8]; 5] = [
+            &1u32.to_le_bytes(),
+            &20u32.to_le_bytes(),
+            &[1, 0, 0, 0],
+            &65535u32.to_le_bytes(),
+            &20u32.to_le_bytes(),
+        ];
+        for part in idb {
+            c.out.extend_from_slice(part);
+        }
+        c
+    }
+
+    /// Takes the bytes written so far (to stream a large capture to disk in constant memory).
+    pub fn drain(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
     }
 
     fn is_local(&self, a: [u8; 4]) -> bool {
@@ -102,20 +147,50 @@ impl Capture {
 
     /// Appends a raw frame of link type Ethernet.
     pub fn raw_frame(&mut self, gap_us: u64, frame: &[u8]) {
+        self.frame_record(gap_us, frame, frame.len());
+    }
+
+    /// Appends a frame of which only `captured` is stored; `orig_len` is its length on the wire.
+    fn frame_record(&mut self, gap_us: u64, captured: &[u8], orig_len: usize) {
         self.t_us += gap_us;
+        self.frames += 1;
+        let (cap, orig) = (captured.len() as u32, orig_len as u32);
+        if self.pcapng {
+            let padded = captured.len().div_ceil(4) * 4;
+            let len = (32 + padded) as u32;
+            let ts = self.t_us;
+            for part in [6u32, len, 0, (ts >> 32) as u32, ts as u32, cap, orig] {
+                self.out.extend_from_slice(&part.to_le_bytes());
+            }
+            self.out.extend_from_slice(captured);
+            self.out.resize(self.out.len() + padded - captured.len(), 0);
+            self.out.extend_from_slice(&len.to_le_bytes());
+            return;
+        }
         let (s, us) = (self.t_us / 1_000_000, self.t_us % 1_000_000);
         self.out.extend_from_slice(&(s as u32).to_le_bytes());
         self.out.extend_from_slice(&(us as u32).to_le_bytes());
-        self.out
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.out
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.out.extend_from_slice(frame);
+        self.out.extend_from_slice(&cap.to_le_bytes());
+        self.out.extend_from_slice(&orig.to_le_bytes());
+        self.out.extend_from_slice(captured);
     }
 
     /// Appends an IPv4 packet carrying `l4` (protocol `proto`) in an Ethernet frame, after
     /// `gap_us`.
     pub fn ipv4(&mut self, gap_us: u64, src: [u8; 4], dst: [u8; 4], proto: u8, l4: &[u8]) {
+        self.ipv4_snapped(gap_us, src, dst, proto, l4, usize::MAX);
+    }
+
+    /// Like [`Capture::ipv4`], storing at most `snap` bytes of the frame.
+    fn ipv4_snapped(
+        &mut self,
+        gap_us: u64,
+        src: [u8; 4],
+        dst: [u8; 4],
+        proto: u8,
+        l4: &[u8],
+        snap: usize,
+    ) {
         let outbound = self.is_local(src);
         let (smac, dmac) = if outbound {
             (MAC_CLIENT, MAC_ROUTER)
@@ -137,7 +212,8 @@ impl Capture {
         f.extend_from_slice(&[0x08, 0x00]);
         f.extend(ip);
         f.extend_from_slice(l4);
-        self.raw_frame(gap_us, &f);
+        let keep = f.len().min(snap);
+        self.frame_record(gap_us, &f[..keep], f.len());
     }
 
     /// A UDP datagram.
@@ -172,6 +248,31 @@ impl Capture {
         opts: &[u8],
         payload: &[u8],
     ) {
+        self.tcp_segment(gap_us, src, dst, seq, ack, flags, opts, payload, usize::MAX);
+    }
+
+    /// A bulk data segment of `len` bytes (zeros on the wire), of which only the first
+    /// [`Capture::bulk_snap`] bytes of the frame are stored: the volume stays true in the IP
+    /// header while the file stays small.
+    pub fn tcp_bulk(&mut self, src: Ep, dst: Ep, seq: u32, ack: u32, len: usize) {
+        let payload = vec![0u8; len];
+        let (g, snap) = (self.gap_us, self.bulk_snap);
+        self.tcp_segment(g, src, dst, seq, ack, flags::ACK, &[], &payload, snap);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tcp_segment(
+        &mut self,
+        gap_us: u64,
+        src: Ep,
+        dst: Ep,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        opts: &[u8],
+        payload: &[u8],
+        snap: usize,
+    ) {
         let hlen = 20 + opts.len();
         let mut t = Vec::with_capacity(hlen + payload.len());
         t.extend_from_slice(&src.1.to_be_bytes());
@@ -185,7 +286,7 @@ impl Capture {
         t.extend_from_slice(payload);
         let c = checksum(&t, pseudo(src.0, dst.0, 6, t.len()));
         t[16..18].copy_from_slice(&c.to_be_bytes());
-        self.ipv4(gap_us, src.0, dst.0, 6, &t);
+        self.ipv4_snapped(gap_us, src.0, dst.0, 6, &t, snap);
     }
 
     /// SYN (with the seed case's options), SYN-ACK, ACK.

@@ -1,0 +1,211 @@
+//! Walks a scenario's timeline and writes the capture: a DNS lookup before the first contact
+//! with each host, then its connections in turn — NTP exchanges, or TCP connections with the
+//! seed case's SYN, a ClientHello or HTTP request, the server's data (stored snapped), stretch
+//! ACKs and a FIN teardown.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use crate::build::{client_hello, dns_message, flags, Capture, Ep};
+use crate::scenario::{Contact, Proto, Scenario};
+
+/// Payload bytes per data segment (Ethernet MSS).
+const SEGMENT: u64 = 1460;
+/// The client acknowledges every this many data segments.
+const ACK_EVERY: u64 = 8;
+
+/// How to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GenerateOptions {
+    /// pcapng instead of pcap.
+    pub pcapng: bool,
+    /// Play the timeline this many times (at least once), each after the previous one ends:
+    /// large captures for the benchmarks, written in constant memory.
+    pub repeat: u32,
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Frames.
+    pub frames: u64,
+    /// Bytes of the file.
+    pub bytes: u64,
+}
+
+struct Gen<'w> {
+    cap: Capture,
+    out: &'w mut dyn Write,
+    bytes: u64,
+    client: [u8; 4],
+    resolver: [u8; 4],
+    next_port: u16,
+    dns_id: u16,
+    looked_up: BTreeSet<String>,
+}
+
+impl Gen<'_> {
+    fn flush(&mut self) -> std::io::Result<()> {
+        let b = self.cap.drain();
+        self.bytes += b.len() as u64;
+        self.out.write_all(&b)
+    }
+
+    fn port(&mut self) -> u16 {
+        let p = self.next_port;
+        self.next_port = if p >= 65_000 { 49_152 } else { p + 1 };
+        p
+    }
+
+    fn lookup(&mut self, c: &Contact) {
+        if !self.looked_up.insert(c.host.clone()) {
+            return;
+        }
+        let port = self.port();
+        self.dns_id = self.dns_id.wrapping_add(1);
+        let addr = c.servers[0].octets();
+        let (q, r) = (
+            dns_message(self.dns_id, false, &c.host, &[], addr),
+            dns_message(
+                self.dns_id,
+                true,
+                &c.host,
+                &c.cnames.iter().map(String::as_str).collect::<Vec<_>>(),
+                addr,
+            ),
+        );
+        let client = (self.client, port);
+        let resolver = (self.resolver, 53);
+        self.cap.udp_after(1_000, client, resolver, &q);
+        self.cap.udp_after(18_000, resolver, client, &r);
+    }
+
+    fn ntp(&mut self, server: [u8; 4]) {
+        let mut m = [0u8; 48];
+        m[0] = 0x23;
+        let c = (self.client, 123);
+        let s = (server, 123);
+        self.cap.udp_after(2_000, c, s, &m);
+        m[0] = 0x24;
+        m[1] = 2;
+        self.cap.udp_after(30_000, s, c, &m);
+    }
+
+    fn tcp(&mut self, c: &Contact, server: [u8; 4], down: u64, up: u64) {
+        let port = self.port();
+        let cl: Ep = (self.client, port);
+        let sv: Ep = (server, if c.proto == Proto::Https { 443 } else { 80 });
+        let (cs, ss) = (
+            0x1000_0000u32.wrapping_add(u32::from(port) << 8),
+            0x5000_0000u32,
+        );
+        self.cap.gap_us = 20_000;
+        self.cap.tcp_handshake(cl, sv, cs, ss);
+        self.cap.gap_us = 300;
+        let request = request(c);
+        self.cap.tcp_data(cl, sv, cs + 1, ss + 1, &request);
+        let mut cseq = cs + 1 + request.len() as u32;
+        // Extra upload, then the server's data with stretch ACKs.
+        let mut sent = 0u64;
+        while sent < up {
+            let n = SEGMENT.min(up - sent);
+            self.cap.tcp_bulk(cl, sv, cseq, ss + 1, n as usize);
+            cseq = cseq.wrapping_add(n as u32);
+            sent += n;
+        }
+        let mut sseq = ss + 1;
+        let (mut got, mut segs) = (0u64, 0u64);
+        self.cap.gap_us = 200;
+        while got < down {
+            let n = SEGMENT.min(down - got);
+            self.cap.tcp_bulk(sv, cl, sseq, cseq, n as usize);
+            sseq = sseq.wrapping_add(n as u32);
+            got += n;
+            segs += 1;
+            if segs % ACK_EVERY == 0 || got == down {
+                self.cap
+                    .tcp_after(100, cl, sv, cseq, sseq, flags::ACK, &[], &[]);
+            }
+        }
+        self.cap.gap_us = 1_000;
+        let fa = flags::FIN | flags::ACK;
+        self.cap.tcp_after(1_000, cl, sv, cseq, sseq, fa, &[], &[]);
+        self.cap
+            .tcp_after(20_000, sv, cl, sseq, cseq + 1, fa, &[], &[]);
+        self.cap
+            .tcp_after(300, cl, sv, cseq + 1, sseq + 1, flags::ACK, &[], &[]);
+    }
+}
+
+/// The first bytes a client sends for a contact.
+fn request(c: &Contact) -> Vec<u8> {
+    let path = c.path.as_deref().unwrap_or("/");
+    match c.proto {
+        Proto::Https => client_hello(&c.host, 0),
+        Proto::Http => format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\nUser-Agent: CFNetwork/1121 Darwin/19.0.0\r\n\r\n",
+            c.host
+        )
+        .into_bytes(),
+        Proto::Ocsp => format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/ocsp-request\r\nContent-Length: 83\r\n\r\n",
+            c.host
+        )
+        .into_bytes(),
+        Proto::Ntp => Vec::new(),
+    }
+}
+
+/// Writes the capture of `s` to `out`.
+pub fn generate(
+    s: &Scenario,
+    opts: GenerateOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<Written> {
+    let mut cap = if opts.pcapng {
+        Capture::new_pcapng()
+    } else {
+        Capture::new()
+    };
+    cap.t_us = s.start * 1_000_000;
+    cap.bulk_snap = 54;
+    cap.local = vec![s.client.ip.octets()];
+    let mut g = Gen {
+        cap,
+        out,
+        bytes: 0,
+        client: s.client.ip.octets(),
+        resolver: s.client.resolver.octets(),
+        next_port: 49_152,
+        dns_id: 0x1a00,
+        looked_up: BTreeSet::new(),
+    };
+    let mut contacts: Vec<&Contact> = s.contacts.iter().collect();
+    contacts.sort_by(|a, b| a.at.total_cmp(&b.at));
+    let mut base = s.start * 1_000_000;
+    for _ in 0..opts.repeat.max(1) {
+        g.looked_up.clear();
+        for c in &contacts {
+            let n = u64::from(c.connections);
+            for i in 0..n {
+                let at = base + ((c.at + c.spacing * i as f64) * 1e6) as u64;
+                g.cap.t_us = g.cap.t_us.max(at);
+                g.lookup(c);
+                let server = c.servers[i as usize % c.servers.len()].octets();
+                // Bytes spread evenly, the remainder on the last connection.
+                let share = |total: u64| total / n + if i + 1 == n { total % n } else { 0 };
+                match c.proto {
+                    Proto::Ntp => g.ntp(server),
+                    _ => g.tcp(c, server, share(c.bytes_down), share(c.bytes_up)),
+                }
+                g.flush()?;
+            }
+        }
+        base = g.cap.t_us + 1_000_000;
+    }
+    g.flush()?;
+    Ok(Written {
+        frames: g.cap.frames,
+        bytes: g.bytes,
+    })
+}

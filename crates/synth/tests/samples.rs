@@ -1,0 +1,152 @@
+//! The committed samples are exactly what their scenarios generate; generation is
+//! deterministic; pcapng and repeated timelines hold the same packets; tshark agrees with the
+//! scenario's connection counts.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use phonehome_decode::CaptureReader;
+use phonehome_synth::{generate, GenerateOptions, Scenario};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scenario(name: &str) -> Scenario {
+    let p = root().join(format!("data/scenarios/{name}.toml"));
+    Scenario::parse(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn render(s: &Scenario, opts: GenerateOptions) -> Vec<u8> {
+    let mut out = Vec::new();
+    generate(s, opts, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn committed_samples_are_regenerated_byte_for_byte() {
+    for name in ["macos-catalina-install", "macos-catalina-firstboot"] {
+        let fresh = render(&scenario(name), GenerateOptions::default());
+        let committed = std::fs::read(root().join(format!("data/samples/{name}.pcap"))).unwrap();
+        assert!(
+            fresh == committed,
+            "{name}: regenerate with phonehome-synth (see the scenario)"
+        );
+        assert_eq!(fresh, render(&scenario(name), GenerateOptions::default()));
+    }
+    let total: u64 = ["install", "firstboot"]
+        .iter()
+        .map(|n| {
+            std::fs::metadata(root().join(format!("data/samples/macos-catalina-{n}.pcap")))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert!(total < 5 << 20, "samples take {total} bytes");
+}
+
+fn frames(bytes: Vec<u8>) -> (u64, u64) {
+    let mut r = CaptureReader::from_bytes("generated", bytes).unwrap();
+    let mut wire = 0u64;
+    let mut n = 0;
+    while let Some(f) = r.next_frame() {
+        n += 1;
+        wire += u64::from(f.orig_len);
+    }
+    assert!(r.warnings().is_empty(), "{:?}", r.warnings());
+    (n, wire)
+}
+
+#[test]
+fn pcapng_and_repeats_hold_the_same_packets() {
+    let s = scenario("macos-catalina-firstboot");
+    let pcap = frames(render(&s, GenerateOptions::default()));
+    let ng = frames(render(
+        &s,
+        GenerateOptions {
+            pcapng: true,
+            repeat: 1,
+        },
+    ));
+    assert_eq!(pcap, ng);
+    let three = frames(render(
+        &s,
+        GenerateOptions {
+            pcapng: false,
+            repeat: 3,
+        },
+    ));
+    assert_eq!(three, (pcap.0 * 3, pcap.1 * 3));
+}
+
+#[test]
+fn bad_scenarios_are_refused() {
+    assert!(Scenario::parse("name = 1").is_err());
+    let no_server = "name = \"x\"\nstart = 0\n[client]\nip = \"10.0.0.2\"\nresolver = \"10.0.0.1\"\n[[contact]]\nat = 0.0\nhost = \"a\"\nproto = \"https\"\nservers = []\n";
+    assert!(Scenario::parse(no_server).is_err());
+    let nan = no_server
+        .replace("servers = []", "servers = [\"17.0.0.1\"]")
+        .replace("at = 0.0", "at = nan");
+    assert!(Scenario::parse(&nan).is_err());
+}
+
+/// tshark's TCP conversations per server address (server port 80 or 443).
+fn tshark_conversations(file: &Path) -> BTreeMap<String, usize> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(["-q", "-z", "conv,tcp"])
+        .output()
+        .expect("tshark runs");
+    let mut n = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if w.len() > 3 && w[1] == "<->" {
+            for side in [w[0], w[2]] {
+                if let Some((ip, port)) = side.rsplit_once(':') {
+                    if port == "443" || port == "80" {
+                        *n.entry(ip.to_string()).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn tshark_agrees_with_the_scenario_counts() {
+    if !phonehome_testkit::have_tool("tshark") {
+        return;
+    }
+    for name in ["macos-catalina-install", "macos-catalina-firstboot"] {
+        let s = scenario(name);
+        let file = root().join(format!("data/samples/{name}.pcap"));
+        let conv = tshark_conversations(&file);
+        for c in s
+            .contacts
+            .iter()
+            .filter(|c| c.proto != phonehome_synth::scenario::Proto::Ntp)
+        {
+            let got: usize = c
+                .servers
+                .iter()
+                .map(|a| conv.get(&a.to_string()).copied().unwrap_or(0))
+                .sum();
+            assert_eq!(got, c.connections as usize, "{name}: {}", c.host);
+        }
+        // No malformed frame anywhere.
+        let out = Command::new("tshark")
+            .arg("-r")
+            .arg(&file)
+            .args(["-Y", "_ws.malformed || _ws.expert.severity >= warning"])
+            .output()
+            .unwrap();
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
