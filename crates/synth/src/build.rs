@@ -28,10 +28,7 @@ pub mod flags {
 /// The SYN options of the seed case's Mac (`mss 1460,nop,wscale 6,nop,nop,TS val … ecr
 /// 0,sackOK,eol`), with `ts_val` as the timestamp value.
 pub fn catalina_syn_options(ts_val: u32) -> Vec<u8> {
-    let mut o = vec![2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10];
-    o.extend_from_slice(&ts_val.to_be_bytes());
-    o.extend_from_slice(&[0, 0, 0, 0, 4, 2, 0, 0]);
-    o
+    StackProfile::default().syn_options(ts_val)
 }
 
 /// A capture under construction.
@@ -52,6 +49,67 @@ pub struct Capture {
     pub bulk_snap: usize,
     /// Frames written so far.
     pub frames: u64,
+    /// The client's stack: MAC, TTL and SYN.
+    pub profile: StackProfile,
+    window: u16,
+}
+
+/// How the client's stack looks on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackProfile {
+    /// The client's MAC address.
+    pub mac: [u8; 6],
+    /// TTL of the client's packets.
+    pub ttl: u8,
+    /// SYN window.
+    pub window: u16,
+    /// SYN window scale option.
+    pub wscale: u8,
+    /// Whether the SYN offers ECN (ECE+CWR).
+    pub ecn: bool,
+    /// Option layout: `catalina` (mss,nop,ws,nop,nop,ts,sok,eol), `linux` (mss,sok,ts,nop,ws)
+    /// or `windows` (mss,nop,ws,nop,nop,sok).
+    pub layout: String,
+}
+
+impl Default for StackProfile {
+    /// macOS 10.15 Catalina, as the diary shows it.
+    fn default() -> Self {
+        StackProfile {
+            mac: MAC_CLIENT,
+            ttl: 64,
+            window: 65535,
+            wscale: 6,
+            ecn: true,
+            layout: "catalina".into(),
+        }
+    }
+}
+
+impl StackProfile {
+    /// The SYN's option bytes with `ts_val` as the timestamp.
+    pub fn syn_options(&self, ts_val: u32) -> Vec<u8> {
+        let ts = |o: &mut Vec<u8>| {
+            o.extend_from_slice(&[8, 10]);
+            o.extend_from_slice(&ts_val.to_be_bytes());
+            o.extend_from_slice(&[0, 0, 0, 0]);
+        };
+        let mut o = vec![2, 4, 0x05, 0xb4];
+        match self.layout.as_str() {
+            "linux" => {
+                o.extend_from_slice(&[4, 2]);
+                ts(&mut o);
+                o.extend_from_slice(&[1, 3, 3, self.wscale]);
+            }
+            "windows" => o.extend_from_slice(&[1, 3, 3, self.wscale, 1, 1, 4, 2]),
+            _ => {
+                o.extend_from_slice(&[1, 3, 3, self.wscale, 1, 1]);
+                ts(&mut o);
+                o.extend_from_slice(&[4, 2, 0, 0]);
+            }
+        }
+        o
+    }
 }
 
 const MAC_CLIENT: [u8; 6] = [0xa4, 0x83, 0xe7, 0x12, 0x34, 0x56];
@@ -103,6 +161,8 @@ impl Capture {
             pcapng: false,
             bulk_snap: 96,
             frames: 0,
+            profile: StackProfile::default(),
+            window: 0xffff,
         }
     }
 
@@ -193,15 +253,16 @@ impl Capture {
     ) {
         let outbound = self.is_local(src);
         let (smac, dmac) = if outbound {
-            (MAC_CLIENT, MAC_ROUTER)
+            (self.profile.mac, MAC_ROUTER)
         } else {
-            (MAC_ROUTER, MAC_CLIENT)
+            (MAC_ROUTER, self.profile.mac)
         };
         let total = 20 + l4.len();
         let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8];
         self.ip_id = self.ip_id.wrapping_add(1);
         ip.extend_from_slice(&self.ip_id.to_be_bytes());
-        ip.extend_from_slice(&[0x40, 0, if outbound { 64 } else { 54 }, proto, 0, 0]);
+        let ttl = if outbound { self.profile.ttl } else { 54 };
+        ip.extend_from_slice(&[0x40, 0, ttl, proto, 0, 0]);
         ip.extend_from_slice(&src);
         ip.extend_from_slice(&dst);
         let c = checksum(&ip, 0);
@@ -260,6 +321,25 @@ impl Capture {
         self.tcp_segment(g, src, dst, seq, ack, flags::ACK, &[], &payload, snap);
     }
 
+    /// A payload-less segment with its own window (the SYN).
+    #[allow(clippy::too_many_arguments)]
+    fn tcp_window(
+        &mut self,
+        gap_us: u64,
+        src: Ep,
+        dst: Ep,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        window: u16,
+        opts: &[u8],
+    ) {
+        let saved = self.window;
+        self.window = window;
+        self.tcp_segment(gap_us, src, dst, seq, ack, flags, opts, &[], usize::MAX);
+        self.window = saved;
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn tcp_segment(
         &mut self,
@@ -281,7 +361,8 @@ impl Capture {
         t.extend_from_slice(&ack.to_be_bytes());
         t.push(((hlen / 4) as u8) << 4);
         t.push(flags);
-        t.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
+        t.extend_from_slice(&self.window.to_be_bytes());
+        t.extend_from_slice(&[0, 0, 0, 0]);
         t.extend_from_slice(opts);
         t.extend_from_slice(payload);
         let c = checksum(&t, pseudo(src.0, dst.0, 6, t.len()));
@@ -293,17 +374,14 @@ impl Capture {
     pub fn tcp_handshake(&mut self, client: Ep, server: Ep, client_isn: u32, server_isn: u32) {
         let ts = (self.t_us / 1000) as u32;
         let g = self.gap_us;
-        let syn = flags::SYN | flags::ECE | flags::CWR;
-        self.tcp_after(
-            g,
-            client,
-            server,
-            client_isn,
-            0,
-            syn,
-            &catalina_syn_options(ts),
-            &[],
-        );
+        let syn = if self.profile.ecn {
+            flags::SYN | flags::ECE | flags::CWR
+        } else {
+            flags::SYN
+        };
+        let opts = self.profile.syn_options(ts);
+        let window = self.profile.window;
+        self.tcp_window(g, client, server, client_isn, 0, syn, window, &opts);
         let synack = flags::SYN | flags::ACK | flags::ECE;
         let opts = [2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 8];
         self.tcp_after(

@@ -170,6 +170,10 @@ pub fn generate(
     cap.t_us = s.start * 1_000_000;
     cap.bulk_snap = 54;
     cap.local = vec![s.client.ip.octets()];
+    cap.profile = s
+        .client
+        .profile()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     let mut g = Gen {
         cap,
         out,

@@ -6,6 +6,12 @@
 //! [client]
 //! ip = "192.168.1.23"
 //! resolver = "192.168.1.1"
+//! mac = "a4:83:e7:12:34:56"    # optional, as the rest of [client]: Catalina's stack
+//! ttl = 64
+//! window = 65535
+//! wscale = 6
+//! ecn = true
+//! layout = "catalina"         # catalina | linux | windows
 //! [[contact]]
 //! at = 0.0                    # seconds after start
 //! host = "time.apple.com"
@@ -54,7 +60,7 @@ pub struct Scenario {
     pub contacts: Vec<Contact>,
 }
 
-/// The machine under study.
+/// The machine under study. The stack fields default to macOS 10.15 Catalina's SYN.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Client {
@@ -62,6 +68,51 @@ pub struct Client {
     pub ip: Ipv4Addr,
     /// Its DNS resolver.
     pub resolver: Ipv4Addr,
+    /// MAC address, `a4:83:e7:12:34:56`.
+    #[serde(default)]
+    pub mac: Option<String>,
+    /// TTL of its packets (64).
+    #[serde(default)]
+    pub ttl: Option<u8>,
+    /// SYN window (65535).
+    #[serde(default)]
+    pub window: Option<u16>,
+    /// SYN window scale (6).
+    #[serde(default)]
+    pub wscale: Option<u8>,
+    /// Whether its SYN offers ECN (true).
+    #[serde(default)]
+    pub ecn: Option<bool>,
+    /// SYN option layout: `catalina`, `linux` or `windows`.
+    #[serde(default)]
+    pub layout: Option<String>,
+}
+
+impl Client {
+    /// The stack profile these fields describe.
+    pub fn profile(&self) -> Result<crate::build::StackProfile, ScenarioError> {
+        let mut p = crate::build::StackProfile::default();
+        if let Some(m) = &self.mac {
+            let bytes: Vec<u8> = m
+                .split(':')
+                .filter_map(|x| u8::from_str_radix(x, 16).ok())
+                .collect();
+            p.mac = bytes
+                .try_into()
+                .map_err(|_| ScenarioError::Parse(format!("client mac {m:?}")))?;
+        }
+        p.ttl = self.ttl.unwrap_or(p.ttl);
+        p.window = self.window.unwrap_or(p.window);
+        p.wscale = self.wscale.unwrap_or(p.wscale);
+        p.ecn = self.ecn.unwrap_or(p.ecn);
+        if let Some(l) = &self.layout {
+            if !matches!(l.as_str(), "catalina" | "linux" | "windows") {
+                return Err(ScenarioError::Parse(format!("client layout {l:?}")));
+            }
+            p.layout = l.clone();
+        }
+        Ok(p)
+    }
 }
 
 /// The protocol of a contact.
@@ -122,6 +173,7 @@ impl Scenario {
     /// Parses and checks a scenario.
     pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse(e.to_string()))?;
+        s.client.profile()?;
         for c in &s.contacts {
             let bad = |message: &str| {
                 Err(ScenarioError::Contact {

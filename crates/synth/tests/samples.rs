@@ -150,3 +150,32 @@ fn tshark_agrees_with_the_scenario_counts() {
         );
     }
 }
+
+#[test]
+fn the_client_profile_shapes_the_syn() {
+    let text = "name = \"win\"\nstart = 1600000000\n[client]\nip = \"10.0.0.2\"\nresolver = \"10.0.0.1\"\nttl = 128\nwindow = 64240\nwscale = 8\necn = false\nlayout = \"windows\"\nmac = \"00:11:22:33:44:55\"\n[[contact]]\nat = 0.0\nhost = \"www.bing.com\"\nproto = \"https\"\nservers = [\"192.0.2.26\"]\nbytes_down = 3000\n";
+    let s = Scenario::parse(text).unwrap();
+    let bytes = render(&s, GenerateOptions::default());
+    let mut r = CaptureReader::from_bytes("win", bytes).unwrap();
+    let mut syn = None;
+    while let Some(f) = r.next_frame() {
+        let p = phonehome_decode::decode(&f).unwrap();
+        if let Some(fp) = phonehome_decode::syn::fingerprint(&p, None) {
+            if fp.kind == phonehome_decode::syn::SynKind::Syn {
+                assert_eq!(p.src_mac, Some([0, 0x11, 0x22, 0x33, 0x44, 0x55]));
+                syn = Some(fp);
+                break;
+            }
+        }
+    }
+    let fp = syn.unwrap();
+    assert_eq!(
+        fp.tcpdump_normalised,
+        "Flags [S], seq *, win 64240, options [mss 1460,nop,wscale 8,nop,nop,sackOK], length 0"
+    );
+    assert_eq!(
+        fp.p0f,
+        "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0"
+    );
+    assert!(Scenario::parse(&text.replace("windows", "amiga")).is_err());
+}
