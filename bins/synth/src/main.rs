@@ -25,6 +25,10 @@ struct Args {
     /// Play the timeline N times in a row (large captures for benchmarks, constant memory).
     #[arg(long, default_value_t = 1, value_name = "N")]
     repeat: u32,
+    /// Play the timeline as often as needed for a file of at least MIB mebibytes (overrides
+    /// --repeat).
+    #[arg(long, value_name = "MIB")]
+    size: Option<u64>,
 }
 
 fn main() -> Result<()> {
@@ -34,10 +38,20 @@ fn main() -> Result<()> {
     let scenario = Scenario::parse(&text).with_context(|| args.scenario.display().to_string())?;
     let file = File::create(&args.output).with_context(|| args.output.display().to_string())?;
     let mut w = BufWriter::new(file);
-    let opts = GenerateOptions {
+    let mut opts = GenerateOptions {
         pcapng: args.pcapng,
         repeat: args.repeat,
     };
+    if let Some(mib) = args.size {
+        // One pass to a sink gives the size of one timeline.
+        let one = generate(
+            &scenario,
+            GenerateOptions { repeat: 1, ..opts },
+            &mut std::io::sink(),
+        )?;
+        let want = mib.saturating_mul(1 << 20);
+        opts.repeat = u32::try_from(want.div_ceil(one.bytes.max(1)).max(1)).unwrap_or(u32::MAX);
+    }
     let written =
         generate(&scenario, opts, &mut w).with_context(|| args.output.display().to_string())?;
     std::io::Write::flush(&mut w)?;

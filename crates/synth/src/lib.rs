@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod generate;
+pub mod quic;
 pub mod scenario;
 
 pub use generate::{generate, GenerateOptions};

@@ -15,7 +15,7 @@
 //! [[contact]]
 //! at = 0.0                    # seconds after start
 //! host = "time.apple.com"
-//! proto = "ntp"               # ntp | https | http | ocsp
+//! proto = "ntp"               # ntp | https | http | ocsp | quic
 //! servers = ["17.253.4.125"]
 //! cnames = ["time.g.aaplimg.com"]
 //! connections = 1
@@ -127,6 +127,9 @@ pub enum Proto {
     Http,
     /// OCSP over HTTP: a POST of an OCSP request.
     Ocsp,
+    /// QUIC v1 on UDP 443: an encrypted client Initial with the ClientHello, then the
+    /// server's (opaque) short-header packets.
+    Quic,
 }
 
 fn one() -> u32 {

@@ -179,3 +179,44 @@ fn the_client_profile_shapes_the_syn() {
     );
     assert!(Scenario::parse(&text.replace("windows", "amiga")).is_err());
 }
+
+#[test]
+fn quic_contacts_are_read_by_tshark() {
+    if !phonehome_testkit::have_tool("tshark") {
+        return;
+    }
+    let text = "name = \"q\"\nstart = 1700000000\n[client]\nip = \"192.168.1.23\"\nresolver = \"192.168.1.1\"\n[[contact]]\nat = 0.0\nhost = \"gspe1-ssl.ls.apple.com\"\nproto = \"quic\"\nservers = [\"17.253.21.201\"]\nconnections = 2\nbytes_down = 50000\n";
+    let s = Scenario::parse(text).unwrap();
+    let dir = phonehome_testkit::TempDir::new("quic");
+    let file = dir.path().join("q.pcap");
+    std::fs::write(&file, render(&s, GenerateOptions::default())).unwrap();
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args([
+            "-Y",
+            "quic && tls.handshake.type == 1",
+            "-T",
+            "fields",
+            "-e",
+            "tls.handshake.extensions_server_name",
+        ])
+        .output()
+        .unwrap();
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(names, ["gspe1-ssl.ls.apple.com", "gspe1-ssl.ls.apple.com"]);
+    let bad = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args(["-Y", "_ws.malformed || _ws.expert.severity >= error"])
+        .output()
+        .unwrap();
+    assert!(
+        bad.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+}
