@@ -43,12 +43,17 @@ extract *ARGS:
 export-csv DIR *CAPTURES:
     cargo run -q --release -p phonehome-extract -- -o {{DIR}} {{CAPTURES}}
 
-# The demo: who the sample Mac talked to during install and on first boot.
+# The demo: who the sample Mac talked to during install and on first boot, and what changed.
 demo:
     cargo run -q --release -p phonehome-extract -- data/samples/macos-catalina-install.pcap
     cargo run -q --release -p phonehome-extract -- data/samples/macos-catalina-firstboot.pcap
+    cargo run -q --release -p phonehome-diff -- data/samples/macos-catalina-install.pcap data/samples/macos-catalina-firstboot.pcap || test $? -eq 1
 
 # Regenerate the Catalina samples from their scenarios (a test checks they are up to date).
 samples:
     cargo run -q -p phonehome-synth-tool -- data/scenarios/macos-catalina-install.toml -o data/samples/macos-catalina-install.pcap
     cargo run -q -p phonehome-synth-tool -- data/scenarios/macos-catalina-firstboot.toml -o data/samples/macos-catalina-firstboot.pcap
+
+# Install vs first boot (or any two captures): what changed.
+diff A B *ARGS:
+    cargo run -q --release -p phonehome-diff -- {{ARGS}} {{A}} {{B}}

@@ -3,6 +3,8 @@
 //! the output tables as typed cells, CSV/JSON/JSON Lines writers that neutralise spreadsheet
 //! formulas, the grouped terminal table, and `summary.json`.
 
+pub mod diff;
+pub mod diffout;
 pub mod label;
 pub mod sanitize;
 pub mod summary;

@@ -65,6 +65,21 @@ fn cell_json(c: &Cell) -> Value {
     }
 }
 
+/// A table's rows as text keyed by column name, cells as written with `--raw-csv` (what reading
+/// the CSV back gives for any cell that needed no neutralising).
+pub fn text_rows(t: &Table) -> Vec<std::collections::BTreeMap<String, String>> {
+    t.rows
+        .iter()
+        .map(|row| {
+            t.columns
+                .iter()
+                .zip(row)
+                .map(|(k, c)| ((*k).to_string(), cell_text(c, true)))
+                .collect()
+        })
+        .collect()
+}
+
 /// Writes tables that share columns (one per capture, or one alone) to `out`. With `capture`
 /// names given, a first `capture` column carries each table's capture name.
 pub fn write_tables(
