@@ -10,14 +10,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
 
-use phonehome_decode::CaptureReader;
 use phonehome_domains::{Rules, Vendor};
-use phonehome_flows::{analyze, Config};
-use phonehome_report::diff::{Diff, Filter, Level, Rows, Side, Status};
+use phonehome_report::diff::{Diff, Filter, Level, Side, Status};
 use phonehome_report::diffout;
-use phonehome_report::term::{host_order, SortBy};
 use phonehome_report::write::text_rows;
-use phonehome_report::{tables, write_tables, Format, Labeller, WriteOptions};
+use phonehome_report::{write_tables, Format, Labeller, WriteOptions};
 
 /// What changed between A and B: hosts (or domains, owners, categories, roles) added, removed
 /// and changed, with connections and bytes on both sides; SYN and TLS fingerprints, local names
@@ -102,79 +99,21 @@ fn main() -> ExitCode {
 
 /// Reads one file or folder into `side`.
 fn load(path: &Path, level: Level, labeller: &Labeller<'_>, side: &mut Side) -> Result<()> {
-    let dir = if path.is_dir() {
-        Some(path.to_path_buf())
-    } else if path.file_name().is_some_and(|n| n == "summary.json") {
-        path.parent().map(Path::to_path_buf)
-    } else {
-        None
-    };
-    if let Some(dir) = dir {
-        let read = |name: &str| -> Result<Rows> {
-            let p = dir.join(name);
-            let mut r = csv::Reader::from_path(&p).with_context(|| p.display().to_string())?;
-            let head = r.headers()?.clone();
-            r.records()
-                .map(|rec| {
-                    let rec = rec?;
-                    Ok(head
-                        .iter()
-                        .zip(rec.iter())
-                        .map(|(h, v)| (h.to_string(), v.to_string()))
-                        .collect())
-                })
-                .collect()
-        };
-        let summary: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(dir.join("summary.json"))
-                .with_context(|| dir.join("summary.json").display().to_string())?,
-        )?;
-        let local: Vec<String> = summary["local_names"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|n| {
-                        format!(
-                            "{} {}",
-                            n["name"].as_str().unwrap_or(""),
-                            n["source"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        side.add(
-            level,
-            &read("hosts.csv")?,
-            &read("flows.csv")?,
-            &read("fingerprints.csv")?,
-            &read("tls.csv")?,
-            &local,
-        );
-        return Ok(());
-    }
-    let mut reader = CaptureReader::open(path)?;
-    let summary = analyze(&mut reader, Config::default(), |_, _| {});
-    for w in reader.warnings() {
+    let t = phonehome_report::input::read(path, labeller)
+        .with_context(|| path.display().to_string())?;
+    for w in &t.warnings {
         eprintln!(
             "phonehome-diff: warning: {}",
-            phonehome_report::sanitize::terminal(&w.to_string())
+            phonehome_report::sanitize::terminal(w)
         );
     }
-    let labels = labeller.label(&summary);
-    let order = host_order(&summary, &labels, SortBy::FirstSeen);
-    let local: Vec<String> = summary
-        .local_names
-        .iter()
-        .map(|n| format!("{} {}", n.name, n.source))
-        .collect();
     side.add(
         level,
-        &text_rows(&tables::hosts(&summary, &labels, &order)),
-        &text_rows(&tables::flows(&summary, &labels)),
-        &text_rows(&tables::fingerprints(&summary, &labels)),
-        &text_rows(&tables::tls(&summary)),
-        &local,
+        &t.hosts,
+        &t.flows,
+        &t.fingerprints,
+        &t.tls,
+        &t.local_names,
     );
     Ok(())
 }

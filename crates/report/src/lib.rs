@@ -3,8 +3,10 @@
 //! the output tables as typed cells, CSV/JSON/JSON Lines writers that neutralise spreadsheet
 //! formulas, the grouped terminal table, and `summary.json`.
 
+pub mod baseline;
 pub mod diff;
 pub mod diffout;
+pub mod input;
 pub mod label;
 pub mod sanitize;
 pub mod summary;
@@ -28,4 +30,7 @@ pub enum ReportError {
     /// JSON encoding failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A capture could not be read.
+    #[error("{0}")]
+    Capture(#[from] phonehome_decode::CaptureError),
 }
