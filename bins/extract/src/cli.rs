@@ -94,6 +94,15 @@ pub struct Args {
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub active_timeout: Option<f64>,
 
+    /// Most flows alive at once; beyond it the least recently active are finished early
+    /// (counted in summary.json `limits`). Bounds memory on scans and floods.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub max_flows: usize,
+
+    /// Replace output files that already exist (otherwise they are an error).
+    #[arg(long)]
+    pub force: bool,
+
     /// Colour in the terminal table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,

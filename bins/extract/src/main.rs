@@ -75,6 +75,7 @@ fn run(args: &Args) -> Result<u8> {
         tcp_idle_s: args.tcp_idle,
         udp_idle_s: args.udp_idle,
         active_timeout_s: args.active_timeout,
+        max_live_flows: args.max_flows.max(1),
         since_s: args.since,
         until_s: args.until,
         ..Config::default()
@@ -172,7 +173,16 @@ fn run(args: &Args) -> Result<u8> {
     };
     if let Some(dir) = &args.output {
         let several = paths.len() > 1;
-        for e in write_outputs(dir, &done, several, args.combined, sort, wopts, &stamp) {
+        for e in write_outputs(
+            dir,
+            &done,
+            several,
+            args.combined,
+            sort,
+            wopts,
+            &stamp,
+            args.force,
+        ) {
             eprintln!("phonehome-extract: {}", terminal(&format!("{e:#}")));
             code = 2;
         }
@@ -227,18 +237,44 @@ fn capture_tables(d: &Done, sort: SortBy) -> [Table; 6] {
     ]
 }
 
-fn write_file(path: &Path, parts: &[(Option<&str>, &Table)], opts: WriteOptions) -> Result<()> {
-    let f = fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+/// Writes `bytes` through a temporary name renamed into place when complete, so that an
+/// interrupted run never leaves a half-written file that looks whole; refuses to replace an
+/// existing file unless `force`.
+fn write_atomic(
+    path: &Path,
+    force: bool,
+    fill: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    if !force && path.exists() {
+        anyhow::bail!("{} exists (use --force to overwrite)", path.display());
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let f = fs::File::create(&tmp).with_context(|| format!("{}", tmp.display()))?;
     let mut w = std::io::BufWriter::new(f);
-    write_tables(&mut w, parts, opts).with_context(|| format!("{}", path.display()))?;
-    w.flush().with_context(|| format!("{}", path.display()))?;
-    Ok(())
+    let done = fill(&mut w).and_then(|()| w.flush().map_err(anyhow::Error::from));
+    if let Err(e) = done {
+        let _ = fs::remove_file(&tmp);
+        return Err(e.context(path.display().to_string()));
+    }
+    drop(w);
+    fs::rename(&tmp, path).with_context(|| format!("{}", path.display()))
 }
 
-fn write_summary(path: &Path, v: &serde_json::Value) -> Result<()> {
+fn write_file(
+    path: &Path,
+    parts: &[(Option<&str>, &Table)],
+    opts: WriteOptions,
+    force: bool,
+) -> Result<()> {
+    write_atomic(path, force, |w| Ok(write_tables(w, parts, opts)?))
+}
+
+fn write_summary(path: &Path, v: &serde_json::Value, force: bool) -> Result<()> {
     let mut text = serde_json::to_string_pretty(v)?;
     text.push('\n');
-    fs::write(path, text).with_context(|| format!("{}", path.display()))
+    write_atomic(path, force, |w| Ok(w.write_all(text.as_bytes())?))
 }
 
 /// Writes every capture's files; returns the errors (one per capture or file that failed), so
@@ -252,6 +288,7 @@ fn write_outputs(
     sort: SortBy,
     opts: WriteOptions,
     stamp: &Stamp,
+    force: bool,
 ) -> Vec<anyhow::Error> {
     let mut errors = Vec::new();
     if let Err(e) = fs::create_dir_all(dir) {
@@ -270,7 +307,7 @@ fn write_outputs(
             let Some(name) = all.first().map(|t| t[i].name) else {
                 continue;
             };
-            if let Err(e) = write_file(&dir.join(format!("{name}.{ext}")), &parts, opts) {
+            if let Err(e) = write_file(&dir.join(format!("{name}.{ext}")), &parts, opts, force) {
                 errors.push(e);
             }
         }
@@ -285,6 +322,7 @@ fn write_outputs(
         if let Err(e) = write_summary(
             &dir.join("summary.json"),
             &serde_json::Value::Array(summaries),
+            force,
         ) {
             errors.push(e);
         }
@@ -301,11 +339,17 @@ fn write_outputs(
         let r = (|| -> Result<()> {
             fs::create_dir_all(&sub).with_context(|| format!("{}", sub.display()))?;
             for t in capture_tables(d, sort) {
-                write_file(&sub.join(format!("{}.{ext}", t.name)), &[(None, &t)], opts)?;
+                write_file(
+                    &sub.join(format!("{}.{ext}", t.name)),
+                    &[(None, &t)],
+                    opts,
+                    force,
+                )?;
             }
             write_summary(
                 &sub.join("summary.json"),
                 &summary_json(&d.summary, &d.labels, stamp),
+                force,
             )
         })();
         if let Err(e) = r {

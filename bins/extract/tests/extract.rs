@@ -677,3 +677,52 @@ fn hostile_timestamps_stay_rfc3339_and_never_panic() {
         }
     }
 }
+
+#[test]
+fn outputs_are_never_replaced_silently_nor_left_half_written() {
+    let dir = TempDir::new("force");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(dir.path())
+        .arg(sample())
+        .assert()
+        .code(0);
+    let first = fs::read(dir.path().join("flows.csv")).unwrap();
+    let again = bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(dir.path())
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8(again.stderr).unwrap().contains("--force"));
+    bin()
+        .args(["-q", "--force", "-o"])
+        .arg(dir.path())
+        .arg(sample())
+        .assert()
+        .code(0);
+    assert_eq!(fs::read(dir.path().join("flows.csv")).unwrap(), first);
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".partial")), "{names:?}");
+}
+
+#[test]
+fn the_live_flow_limit_is_a_flag() {
+    let dir = TempDir::new("maxflows");
+    bin()
+        .args(["-q", "--max-flows", "2", "-o"])
+        .arg(dir.path())
+        .arg(sample())
+        .assert()
+        .code(0);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert!(summary["limits"]["flows_finished_early"].as_u64().unwrap() > 0);
+}
