@@ -31,7 +31,7 @@ bench-extract:
 # Refresh docs/unknown-domains.md: owner coverage and the most frequent unowned domains over
 # the nDPI corpus.
 unknown-domains:
-    cargo run -q -p phonehome-extract -- -q --combined -o target/unknown-domains ../shared/corpus/ndpi/pcap || test $? -eq 1
+    cargo run -q -p phonehome-extract -- -q --force --combined -o target/unknown-domains ../shared/corpus/ndpi/pcap || test $? -eq 1
     cargo run -q -p phonehome-report --example unknown_domains -- target/unknown-domains/hosts.csv 30 > docs/unknown-domains.md
 
 # Who did a capture talk to: the host table in the terminal.

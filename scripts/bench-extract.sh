@@ -23,7 +23,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 cat "$cap" > /dev/null
 ours=()
 for _ in $(seq "$runs"); do
-  t0=$(now); "$bin" -q -o "$out/ph" "$cap"; t1=$(now)
+  t0=$(now); "$bin" -q --force -o "$out/ph" "$cap"; t1=$(now)
   ours+=("$(echo "$t1 - $t0" | bc -l)")
 done
 ours_m=$(printf '%s\n' "${ours[@]}" | median)
