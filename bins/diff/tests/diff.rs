@@ -44,17 +44,7 @@ fn install_versus_first_boot() {
     );
     let (code, r) = rows(&i, &f, &[]);
     assert_eq!(code, 1, "differences exit 1, as diff(1)");
-    for h in [
-        "apple-finance.query.yahoo.com",
-        "www.yelp.com",
-        "www.yahoo.com",
-        "www.weather.com",
-        "www.tripadvisor.com",
-        "www.linkedin.com",
-        "www.facebook.com",
-        "www.bing.com",
-        "www.twitter.com",
-    ] {
+    for h in phonehome_testkit::FIRST_BOOT_THIRD_PARTIES.iter().copied() {
         assert_eq!(r[h]["status"], "added", "{h}");
         assert_eq!(r[h]["category"], "third-party", "{h}");
     }

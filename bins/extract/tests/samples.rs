@@ -64,17 +64,7 @@ fn install_has_the_diary_volumes() {
 #[test]
 fn first_boot_reaches_the_third_parties() {
     let h = hosts("macos-catalina-firstboot");
-    for n in [
-        "apple-finance.query.yahoo.com",
-        "www.yelp.com",
-        "www.yahoo.com",
-        "www.weather.com",
-        "www.tripadvisor.com",
-        "www.linkedin.com",
-        "www.facebook.com",
-        "www.bing.com",
-        "www.twitter.com",
-    ] {
+    for n in phonehome_testkit::FIRST_BOOT_THIRD_PARTIES.iter().copied() {
         let r = h
             .iter()
             .find(|r| r["host"] == n)

@@ -282,33 +282,16 @@ impl Capture {
         self.udp_after(self.gap_us, src, dst, payload);
     }
 
-    /// A UDP datagram of `len` payload bytes of which only the headers are stored (bulk QUIC
-    /// data).
+    /// A UDP datagram of which only the headers are stored (bulk QUIC data).
     pub fn udp_bulk(&mut self, src: Ep, dst: Ep, payload: &[u8]) {
-        let len = 8 + payload.len();
-        let mut u = Vec::with_capacity(len);
-        u.extend_from_slice(&src.1.to_be_bytes());
-        u.extend_from_slice(&dst.1.to_be_bytes());
-        u.extend_from_slice(&(len as u16).to_be_bytes());
-        u.extend_from_slice(&[0, 0]);
-        u.extend_from_slice(payload);
-        let c = checksum(&u, pseudo(src.0, dst.0, 17, len));
-        u[6..8].copy_from_slice(&c.to_be_bytes());
+        let u = udp_datagram(src, dst, payload);
         let (g, snap) = (self.gap_us, self.bulk_snap + 12);
         self.ipv4_snapped(g, src.0, dst.0, 17, &u, snap);
     }
 
     /// A UDP datagram after `gap_us`.
     pub fn udp_after(&mut self, gap_us: u64, src: Ep, dst: Ep, payload: &[u8]) {
-        let len = 8 + payload.len();
-        let mut u = Vec::with_capacity(len);
-        u.extend_from_slice(&src.1.to_be_bytes());
-        u.extend_from_slice(&dst.1.to_be_bytes());
-        u.extend_from_slice(&(len as u16).to_be_bytes());
-        u.extend_from_slice(&[0, 0]);
-        u.extend_from_slice(payload);
-        let c = checksum(&u, pseudo(src.0, dst.0, 17, len));
-        u[6..8].copy_from_slice(&c.to_be_bytes());
+        let u = udp_datagram(src, dst, payload);
         self.ipv4(gap_us, src.0, dst.0, 17, &u);
     }
 
@@ -491,6 +474,20 @@ impl Capture {
     pub fn finish(self) -> Vec<u8> {
         self.out
     }
+}
+
+/// A UDP header and payload with a correct checksum.
+fn udp_datagram(src: Ep, dst: Ep, payload: &[u8]) -> Vec<u8> {
+    let len = 8 + payload.len();
+    let mut u = Vec::with_capacity(len);
+    u.extend_from_slice(&src.1.to_be_bytes());
+    u.extend_from_slice(&dst.1.to_be_bytes());
+    u.extend_from_slice(&(len as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(payload);
+    let c = checksum(&u, pseudo(src.0, dst.0, 17, len));
+    u[6..8].copy_from_slice(&c.to_be_bytes());
+    u
 }
 
 /// A name in DNS wire form (no compression).

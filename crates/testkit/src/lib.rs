@@ -176,6 +176,19 @@ pub fn read_csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, Stri
         .collect()
 }
 
+/// The seed case's first-boot third parties: Yahoo's finance widget and Safari's favourites.
+pub const FIRST_BOOT_THIRD_PARTIES: &[&str] = &[
+    "apple-finance.query.yahoo.com",
+    "www.yelp.com",
+    "www.yahoo.com",
+    "www.weather.com",
+    "www.tripadvisor.com",
+    "www.linkedin.com",
+    "www.facebook.com",
+    "www.bing.com",
+    "www.twitter.com",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
