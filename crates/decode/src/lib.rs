@@ -20,13 +20,14 @@
 //! # Layers
 //! - [`capture`]: pcap and pcapng (both byte orders, micro- and nanosecond, several interfaces
 //!   with their own link types and resolutions), gzip and zstd detected by magic, stdin,
-//!   memory-mapped files. Damage ends the read with a [`Warning`] naming the byte offset; every
+//!   streamed through one buffer. Damage ends the read with a [`Warning`] naming the byte offset; every
 //!   frame before it is delivered.
 //! - [`link`]: Ethernet, 802.1Q/QinQ, PPPoE, MPLS, Linux SLL/SLL2, BSD NULL/LOOP (either byte
 //!   order), raw IP, PPP, Apple PKTAP.
 //! - [`ip`] and [`tcp`]: IPv4 (options, fragments), IPv6 (extension headers, fragments), TCP
 //!   (all flags, options in order), UDP, ICMP, ICMPv6; header views from `pnet_packet`.
-//! - [`app`]: DNS/mDNS/LLMNR, TLS ClientHello, HTTP request, NTP, DHCP.
+//! - [`app`]: DNS/mDNS/LLMNR, TLS ClientHello, HTTP request, NTP, DHCP, QUIC Initial.
+//! - [`syn`]: SYN / SYN-ACK fingerprints (tcpdump text, p0f signature).
 //!
 //! # Panic contract
 //! No function of this crate panics on any input bytes. Every view is created only after a
