@@ -18,6 +18,26 @@ pub fn client_initial(
     pn: u32,
     handshake: &[u8],
 ) -> Option<Vec<u8>> {
+    // CRYPTO frame, then PADDING up to the size.
+    let hl = handshake.len();
+    if hl >= 1 << 14 {
+        return None;
+    }
+    let mut plain = vec![0x06, 0x00, 0x40 | (hl >> 8) as u8, hl as u8];
+    plain.extend_from_slice(handshake);
+    // Header (1 + 4 + 1 + 8 + 1 + 8 + 1 + 2 + 4 bytes) and the AEAD tag.
+    let total = 30 + plain.len() + 16;
+    if total > INITIAL_SIZE {
+        return None;
+    }
+    plain.resize(plain.len() + INITIAL_SIZE - total, 0);
+    seal_initial(dcid, scid, pn, &plain)
+}
+
+/// A client QUIC v1 Initial whose decrypted payload is `plain` (frames, as they are: the fuzz
+/// targets pass arbitrary bytes here to reach the frame parser behind the AEAD). `None` if the
+/// payload is longer than a 2-byte length can say or too short to sample header protection.
+pub fn seal_initial(dcid: &[u8; 8], scid: &[u8; 8], pn: u32, plain: &[u8]) -> Option<Vec<u8>> {
     let Keys { key, iv, hp } = client_keys(V1, dcid).ok()?;
     let pn_len = 4usize;
     let mut header = vec![0xc0 | (pn_len as u8 - 1)];
@@ -31,20 +51,10 @@ pub fn client_initial(
     header.extend_from_slice(&[0x40, 0]); // length, filled below (2-byte varint)
     let pn_at = header.len();
     header.extend_from_slice(&pn.to_be_bytes());
-    // CRYPTO frame, then PADDING up to the size.
-    let mut plain = vec![0x06, 0x00];
-    let hl = handshake.len();
-    if hl >= 1 << 14 {
-        return None;
-    }
-    plain.extend_from_slice(&[0x40 | (hl >> 8) as u8, hl as u8]);
-    plain.extend_from_slice(handshake);
-    let total = header.len() + plain.len() + 16;
-    if total > INITIAL_SIZE {
-        return None;
-    }
-    plain.resize(plain.len() + INITIAL_SIZE - total, 0);
     let length = pn_len + plain.len() + 16;
+    if length >= 1 << 14 {
+        return None;
+    }
     header[len_at] = 0x40 | (length >> 8) as u8;
     header[len_at + 1] = length as u8;
     let mut nonce = iv;
@@ -55,7 +65,7 @@ pub fn client_initial(
         .encrypt(
             &nonce.into(),
             Payload {
-                msg: &plain,
+                msg: plain,
                 aad: &header,
             },
         )

@@ -153,11 +153,18 @@ impl CaptureReader {
         name: impl Into<String>,
         bytes: Vec<u8>,
     ) -> Result<CaptureReader, CaptureError> {
+        Self::from_bytes_with(name, bytes, ReadLimits::default())
+    }
+
+    /// Reads a capture held in memory with explicit limits.
+    pub fn from_bytes_with(
+        name: impl Into<String>,
+        bytes: Vec<u8>,
+        limits: ReadLimits,
+    ) -> Result<CaptureReader, CaptureError> {
         let name = name.into();
         match sniff(&bytes[..bytes.len().min(SNIFF_LEN)]) {
-            Sniffed::Compressed(_) => {
-                Self::from_reader_with(name, io::Cursor::new(bytes), ReadLimits::default())
-            }
+            Sniffed::Compressed(_) => Self::from_reader_with(name, io::Cursor::new(bytes), limits),
             _ => Self::from_source(
                 name,
                 Source::Mapped {
@@ -165,7 +172,7 @@ impl CaptureReader {
                     pos: 0,
                 },
                 Compression::None,
-                ReadLimits::default(),
+                limits,
             ),
         }
     }
