@@ -99,6 +99,30 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub max_flows: usize,
 
+    /// Most client bytes reassembled per flow to find a ClientHello, HTTP request or DNS
+    /// message split over segments (TCP) or Initials (QUIC).
+    #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
+    pub max_stream_bytes: usize,
+
+    /// Most reassembly bytes held over all live flows; beyond it the oldest buffers are
+    /// dissected with what they hold and released (counted in summary.json `limits`).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_reassembly_bytes: usize,
+
+    /// Most server addresses the DNS name table remembers; beyond it the address learnt first
+    /// is forgotten (counted). Bounds memory on DNS floods.
+    #[arg(long, default_value_t = 1_000_000, value_name = "N")]
+    pub max_dns_addresses: usize,
+
+    /// Most DNS answers remembered per address (the newest win).
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub names_per_address: usize,
+
+    /// Largest pcap record or pcapng block read, in bytes. A larger pcapng block is skipped
+    /// (counted, warned once); a larger pcap record ends the read (its length is damage).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_block: usize,
+
     /// Replace output files that already exist (otherwise they are an error).
     #[arg(long)]
     pub force: bool,

@@ -14,8 +14,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use rayon::prelude::*;
 
-use phonehome_decode::CaptureReader;
+use phonehome_decode::{CaptureReader, ReadLimits};
 use phonehome_domains::{Rules, Vendor};
+use phonehome_flows::dissect::StreamLimits;
 use phonehome_flows::{analyze, CaptureSummary, Config};
 use phonehome_report::sanitize::terminal;
 use phonehome_report::summary::{summary_json, Stamp};
@@ -76,9 +77,18 @@ fn run(args: &Args) -> Result<u8> {
         udp_idle_s: args.udp_idle,
         active_timeout_s: args.active_timeout,
         max_live_flows: args.max_flows.max(1),
+        stream: StreamLimits {
+            per_flow: args.max_stream_bytes.max(1),
+            total: args.max_reassembly_bytes,
+        },
+        max_name_addresses: args.max_dns_addresses.max(1),
+        names_per_address: args.names_per_address.max(1),
         since_s: args.since,
         until_s: args.until,
         ..Config::default()
+    };
+    let limits = ReadLimits {
+        max_record: args.max_block.max(64),
     };
     let (paths, dir_errors) = inputs::expand(&args.captures);
     let mut code = 0u8;
@@ -115,7 +125,7 @@ fn run(args: &Args) -> Result<u8> {
             .map(|(p, name)| {
                 // A bug on one hostile capture must not cost the batch its other outputs.
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    extract_one(p, name, &cfg, &labeller, &bar)
+                    extract_one(p, name, &cfg, limits, &labeller, &bar)
                 }))
                 .unwrap_or_else(|_| {
                     Err(anyhow::anyhow!(
@@ -146,6 +156,10 @@ fn run(args: &Args) -> Result<u8> {
                         eprintln!("phonehome-extract: warning: {}", terminal(&w.to_string()));
                         code = code.max(1);
                     }
+                }
+                for w in limit_warnings(&d.summary.counters, args) {
+                    eprintln!("phonehome-extract: warning: {}: {w}", terminal(&d.name));
+                    code = code.max(1);
                 }
                 done.push(d);
             }
@@ -203,14 +217,47 @@ fn run(args: &Args) -> Result<u8> {
     Ok(code)
 }
 
+/// One warning per limit that was reached while reading a capture (each counted in full in
+/// summary.json `limits`).
+fn limit_warnings(c: &phonehome_flows::summary::Counters, args: &Args) -> Vec<String> {
+    let mut out = Vec::new();
+    if c.shed_flows > 0 {
+        out.push(format!(
+            "live-flow limit reached (--max-flows {}): {} flows finished early",
+            args.max_flows, c.shed_flows
+        ));
+    }
+    if c.evicted_streams > 0 {
+        out.push(format!(
+            "reassembly limit reached (--max-reassembly-bytes {}): {} buffers dissected early and released",
+            args.max_reassembly_bytes, c.evicted_streams
+        ));
+    }
+    if c.evicted_name_addresses > 0 {
+        out.push(format!(
+            "DNS name table full (--max-dns-addresses {}): {} addresses forgotten, oldest first",
+            args.max_dns_addresses, c.evicted_name_addresses
+        ));
+    }
+    if c.dropped_rows > 0 {
+        out.push(format!(
+            "row limit reached ({} DNS/TLS/HTTP rows per capture): {} rows not kept",
+            phonehome_flows::dissect::MAX_ROWS,
+            c.dropped_rows
+        ));
+    }
+    out
+}
+
 fn extract_one(
     path: &Path,
     name: &str,
     cfg: &Config,
+    limits: ReadLimits,
     labeller: &Labeller<'_>,
     bar: &progress::Bar,
 ) -> Result<Done> {
-    let mut reader = CaptureReader::open(path)?;
+    let mut reader = CaptureReader::open_with(path, limits)?;
     let handle = bar.start(path);
     let summary = analyze(&mut reader, cfg.clone(), |bytes, frames| {
         handle.set(bytes, frames)

@@ -65,6 +65,10 @@ pub enum WarningKind {
     BadSection,
     /// Reading or decompressing the input failed part-way.
     ReadError,
+    /// A well-formed pcapng block larger than the configured limit (`--max-block`) was
+    /// skipped; reading went on after it. Warned once per capture, every one counted in
+    /// [`crate::ReadStats::oversized_blocks`].
+    OversizedBlock,
 }
 
 impl WarningKind {
@@ -77,6 +81,7 @@ impl WarningKind {
             WarningKind::UnknownInterface => "unknown-interface",
             WarningKind::BadSection => "bad-section",
             WarningKind::ReadError => "read-error",
+            WarningKind::OversizedBlock => "oversized-block",
         }
     }
 }

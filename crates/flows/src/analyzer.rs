@@ -1,16 +1,17 @@
 //! The flow table: packets in, finished flows and a [`CaptureSummary`] out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use phonehome_decode::tcp::TcpFlags;
 use phonehome_decode::{
     decode, decode_transport, CaptureReader, DecodeError, Frame, Packet, Timestamp, Transport,
 };
 
-use crate::dissect::Rows;
+use crate::dissect::{Rows, StreamLimits};
 use crate::flow::Flow;
 use crate::frag::{Defragmenter, FragLimits};
 use crate::key::{first_sender_is_client, Endpoint, FlowKey};
+use crate::names::{self, NameTable};
 use crate::records::{FlowRecord, NameSource};
 use crate::summary::{CaptureSummary, Counters, FragStatsSum, Source};
 
@@ -35,6 +36,12 @@ pub struct Config {
     pub max_live_flows: usize,
     /// Fragment reassembly limits.
     pub frag: FragLimits,
+    /// Client-stream reassembly limits, per flow and in total.
+    pub stream: StreamLimits,
+    /// Most addresses the DNS name table holds; the one learnt first is forgotten beyond it.
+    pub max_name_addresses: usize,
+    /// Most answers kept per address in the name table (the newest win).
+    pub names_per_address: usize,
 }
 
 impl Default for Config {
@@ -48,6 +55,9 @@ impl Default for Config {
             until_s: None,
             max_live_flows: 1_000_000,
             frag: FragLimits::default(),
+            stream: StreamLimits::default(),
+            max_name_addresses: names::DEFAULT_MAX_ADDRESSES,
+            names_per_address: names::DEFAULT_PER_ADDRESS,
         }
     }
 }
@@ -73,18 +83,27 @@ pub struct Analyzer {
     clock: i64,
     next_sweep: i64,
     shed_flows: u64,
+    /// Flows whose reassembly buffers started holding bytes, oldest first (entries of flows
+    /// since finished or released are skipped, and compacted away now and then).
+    stream_order: VecDeque<(FlowKey, u64)>,
+    evicted_streams: u64,
 }
 
 impl Analyzer {
     /// An empty table.
     pub fn new(cfg: Config) -> Analyzer {
+        let rows = Rows {
+            stream_limits: cfg.stream,
+            names: NameTable::with_limits(cfg.max_name_addresses, cfg.names_per_address),
+            ..Rows::default()
+        };
         Analyzer {
             idle_ns: [ns(cfg.tcp_idle_s), ns(cfg.udp_idle_s), ns(cfg.other_idle_s)],
             defrag: Defragmenter::new(cfg.frag),
             cfg,
             live: HashMap::new(),
             finished: Vec::new(),
-            rows: Rows::default(),
+            rows,
             next_id: 1,
             counters: Counters::default(),
             first_in_file: None,
@@ -93,7 +112,19 @@ impl Analyzer {
             clock: i64::MIN,
             next_sweep: i64::MIN,
             shed_flows: 0,
+            stream_order: VecDeque::new(),
+            evicted_streams: 0,
         }
+    }
+
+    /// Client bytes held for reassembly now, over all live flows.
+    pub fn reassembly_bytes(&self) -> usize {
+        self.rows.stream_held
+    }
+
+    /// Addresses the DNS name table holds now.
+    pub fn name_addresses(&self) -> usize {
+        self.rows.names.len()
     }
 
     /// Flows alive now.
@@ -204,6 +235,9 @@ impl Analyzer {
             let id = self.next_id;
             self.next_id += 1;
             let mut flow = Flow::new(id, p.ip.protocol, c, s, p.vlan, ts);
+            if let Some(st) = flow.stream.as_mut() {
+                st.set_cap(self.cfg.stream.per_flow);
+            }
             // Rule 2 is decided now, while the answers before the start are all still known.
             flow.dns_name = self
                 .rows
@@ -225,7 +259,45 @@ impl Analyzer {
                 Rows::client_syn(flow, h.seq);
             }
         }
+        let before = flow.held_bytes();
         self.rows.packet(flow, p, up, ts);
+        let after = flow.held_bytes();
+        self.rows.stream_held = (self.rows.stream_held + after).saturating_sub(before);
+        if before == 0 && after > 0 {
+            self.stream_order.push_back((key, flow.id));
+        }
+        if self.rows.stream_held > self.cfg.stream.total {
+            self.release_streams(ts);
+        }
+    }
+
+    /// The reassembly budget is spent: the flows whose buffers started holding bytes first are
+    /// dissected with what they have and their buffers released, until the total fits.
+    fn release_streams(&mut self, ts: Timestamp) {
+        while self.rows.stream_held > self.cfg.stream.total {
+            let Some((key, id)) = self.stream_order.pop_front() else {
+                break;
+            };
+            let Some(f) = self.live.get_mut(&key).filter(|f| f.id == id) else {
+                continue;
+            };
+            let held = f.held_bytes();
+            if held == 0 {
+                continue;
+            }
+            self.rows.try_stream(f, ts, true);
+            f.crypto = None;
+            self.rows.stream_held = self.rows.stream_held.saturating_sub(held - f.held_bytes());
+            self.evicted_streams += 1;
+        }
+        // Keep the queue in proportion to the flows that can be in it.
+        if self.stream_order.len() > 2 * self.live.len() + 4096 {
+            let live = &self.live;
+            self.stream_order.retain(|(k, id)| {
+                live.get(k)
+                    .is_some_and(|f| f.id == *id && f.held_bytes() > 0)
+            });
+        }
     }
 
     /// Whether a packet on an existing flow's 5-tuple starts a new flow: idle past the timeout,
@@ -317,6 +389,7 @@ impl Analyzer {
     }
 
     fn finish(&mut self, mut f: Flow) {
+        self.rows.stream_held = self.rows.stream_held.saturating_sub(f.held_bytes());
         let end = f.end;
         self.rows.try_stream(&mut f, end, true);
         // Local and resolver protocols keep no DNS-learnt name.
@@ -361,7 +434,8 @@ impl Analyzer {
         counters.filtered = self.counters.filtered;
         counters.fragments = FragStatsSum(self.defrag.stats());
         counters.dropped_rows = self.rows.dropped;
-        counters.dropped_answers = self.rows.names.dropped();
+        counters.evicted_name_addresses = self.rows.names.evicted();
+        counters.evicted_streams = self.evicted_streams;
         counters.shed_flows = self.shed_flows;
         // Rows in time order (stable: ties keep the order they were found in, which is itself
         // deterministic).
@@ -419,6 +493,7 @@ pub fn analyze(
         captured_bytes: st.captured_bytes,
         wire_bytes: st.wire_bytes,
         link_types: st.link_types.clone(),
+        oversized_blocks: st.oversized_blocks,
         ..Counters::default()
     };
     a.finish_capture(source, counters)

@@ -25,9 +25,32 @@ const MAX_ANSWERS_PER_ROW: usize = 64;
 /// Most local names kept.
 const MAX_LOCAL_NAMES: usize = 100_000;
 
+/// Bounds on the client bytes held for reassembly (TCP client streams and QUIC CRYPTO data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// Most bytes held per flow (`--max-stream-bytes`).
+    pub per_flow: usize,
+    /// Most bytes held over all live flows (`--max-reassembly-bytes`); beyond it the flow whose
+    /// stream started holding bytes first is dissected with what it has and released.
+    pub total: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            per_flow: crate::stream::MAX_STREAM,
+            total: 64 << 20,
+        }
+    }
+}
+
 /// The rows and the name table one capture accumulates.
 #[derive(Debug, Default)]
 pub struct Rows {
+    /// Reassembly limits.
+    pub stream_limits: StreamLimits,
+    /// Client bytes held for reassembly now, over all live flows (kept by the analyzer).
+    pub stream_held: usize,
     /// DNS messages.
     pub dns: Vec<DnsRow>,
     /// ClientHellos.
@@ -354,8 +377,9 @@ impl Rows {
             return;
         };
         flow.set_app("quic");
+        let cap = self.stream_limits.per_flow;
         let stream = flow.crypto.get_or_insert_with(|| {
-            let mut s = ClientStream::default();
+            let mut s = ClientStream::with_cap(cap);
             s.set_base(0);
             s
         });

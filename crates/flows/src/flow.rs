@@ -127,6 +127,12 @@ impl Flow {
         }
     }
 
+    /// Client bytes this flow holds for reassembly (TCP stream and QUIC CRYPTO data).
+    pub fn held_bytes(&self) -> usize {
+        self.stream.as_ref().map_or(0, ClientStream::held)
+            + self.crypto.as_ref().map_or(0, ClientStream::held)
+    }
+
     /// The finished record: the flow's own name, else the DNS name chosen at its start (rule 2),
     /// else none (rule 3 is applied by the caller at the end of the capture).
     pub fn into_record(self) -> FlowRecord {

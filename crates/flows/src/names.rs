@@ -1,18 +1,18 @@
 //! The name table learnt from DNS answers: which name a client looked up before it contacted an
 //! address. Time-aware and per client, CNAME chains kept, HTTPS/SVCB address hints included.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use phonehome_decode::app::dns::{Message, RData};
 
-/// Answers kept per address (the newest win).
-const MAX_PER_ADDRESS: usize = 32;
+/// Answers kept per address by default (the newest win).
+pub const DEFAULT_PER_ADDRESS: usize = 32;
 /// Longest CNAME chain followed.
 const MAX_CHAIN: usize = 16;
-/// Most distinct addresses learnt; answers for further addresses are dropped (and counted).
-const MAX_ADDRESSES: usize = 1_000_000;
+/// Most distinct addresses held by default; beyond it the address learnt first is forgotten.
+pub const DEFAULT_MAX_ADDRESSES: usize = 1_000_000;
 
 /// One learnt mapping from an address to the name that was queried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,11 +36,23 @@ pub enum Lookup {
     Any,
 }
 
-/// The table: address -> answers, oldest first.
-#[derive(Debug, Default)]
+/// The table: address -> answers, oldest first. Bounded: at most `max_addresses` addresses
+/// (the one learnt first is forgotten to make room, and counted) and `per_address` answers per
+/// address (the oldest answer makes room).
+#[derive(Debug)]
 pub struct NameTable {
     by_addr: HashMap<IpAddr, Vec<Answer>>,
-    dropped: u64,
+    /// Addresses in the order they were first learnt, for eviction.
+    order: VecDeque<IpAddr>,
+    max_addresses: usize,
+    per_address: usize,
+    evicted: u64,
+}
+
+impl Default for NameTable {
+    fn default() -> Self {
+        NameTable::with_limits(DEFAULT_MAX_ADDRESSES, DEFAULT_PER_ADDRESS)
+    }
 }
 
 /// The CNAME chain and addresses of one DNS response, derived once for the table and dns.csv.
@@ -110,17 +122,35 @@ pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
 }
 
 impl NameTable {
+    /// An empty table holding at most `max_addresses` addresses and `per_address` answers for
+    /// each (both at least 1).
+    pub fn with_limits(max_addresses: usize, per_address: usize) -> NameTable {
+        NameTable {
+            by_addr: HashMap::new(),
+            order: VecDeque::new(),
+            max_addresses: max_addresses.max(1),
+            per_address: per_address.max(1),
+            evicted: 0,
+        }
+    }
+
     /// Learns the addresses of one response received by `client` at `ts`.
     pub fn learn(&mut self, res: &Resolution, client: IpAddr, ts: i64) {
         let qname: Arc<str> = Arc::from(res.qname.as_str());
         let chain: Arc<[String]> = Arc::from(res.chain.as_slice());
         for addr in &res.addresses {
-            if !self.by_addr.contains_key(addr) && self.by_addr.len() >= MAX_ADDRESSES {
-                self.dropped += 1;
-                continue;
+            if !self.by_addr.contains_key(addr) {
+                while self.by_addr.len() >= self.max_addresses {
+                    let Some(old) = self.order.pop_front() else {
+                        break;
+                    };
+                    self.by_addr.remove(&old);
+                    self.evicted += 1;
+                }
+                self.order.push_back(*addr);
             }
             let list = self.by_addr.entry(*addr).or_default();
-            if list.len() >= MAX_PER_ADDRESS {
+            if list.len() >= self.per_address {
                 list.remove(0);
             }
             list.push(Answer {
@@ -132,9 +162,9 @@ impl NameTable {
         }
     }
 
-    /// Answers not learnt because the table was full.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
+    /// Addresses forgotten (with their answers) to make room for newer ones.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
     }
 
     /// The newest answer for `addr` that `client` received at or before `start` (rule 2).
@@ -177,6 +207,31 @@ impl NameTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_table_forgets_the_address_learnt_first() {
+        let c: IpAddr = "10.0.0.2".parse().unwrap();
+        let mut t = NameTable::with_limits(2, 2);
+        t.learn(&res("a.example", &[], &["192.0.2.1"]), c, 1);
+        t.learn(&res("b.example", &[], &["192.0.2.2"]), c, 2);
+        // A newer answer for a known address does not evict anything.
+        t.learn(&res("a2.example", &[], &["192.0.2.1"]), c, 3);
+        assert_eq!(t.evicted(), 0);
+        t.learn(&res("c.example", &[], &["192.0.2.3"]), c, 4);
+        assert_eq!(t.evicted(), 1);
+        assert_eq!(t.len(), 2);
+        assert!(t.any("192.0.2.1".parse().unwrap(), 10).is_none());
+        assert_eq!(
+            &*t.any("192.0.2.3".parse().unwrap(), 10).unwrap().qname,
+            "c.example"
+        );
+        // Per address, the oldest answer makes room.
+        t.learn(&res("b2.example", &[], &["192.0.2.2"]), c, 5);
+        t.learn(&res("b3.example", &[], &["192.0.2.2"]), c, 6);
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        assert_eq!(&*t.any(b, 0).unwrap().qname, "b2.example");
+        assert_eq!(&*t.any(b, 10).unwrap().qname, "b3.example");
+    }
 
     fn res(q: &str, chain: &[&str], addrs: &[&str]) -> Resolution {
         Resolution {

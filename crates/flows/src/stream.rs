@@ -1,26 +1,57 @@
 //! Reassembly of a TCP client's first bytes, so that a ClientHello or HTTP request split over
 //! several segments (post-quantum key shares make ClientHellos span two) is still dissected.
 //!
-//! Bounded: at most [`MAX_STREAM`] bytes in sequence order, plus out-of-order segments within
-//! that window; retransmissions and overlaps are trimmed against what is already held.
+//! Bounded: at most `cap` bytes in sequence order ([`MAX_STREAM`] unless set), plus out-of-order
+//! segments within that window and no more than `cap` bytes of them; retransmissions and
+//! overlaps are trimmed against what is already held.
 
 use std::collections::BTreeMap;
 
-/// Most client bytes reassembled per flow.
+/// Most client bytes reassembled per flow by default.
 pub const MAX_STREAM: usize = 16 * 1024;
 /// Most out-of-order segments held per flow.
 const MAX_PENDING: usize = 32;
 
 /// The client's first bytes, in sequence order.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ClientStream {
     base: Option<u32>,
     data: Vec<u8>,
     pending: BTreeMap<u32, Vec<u8>>,
+    pending_bytes: usize,
     gap: bool,
+    cap: usize,
+}
+
+impl Default for ClientStream {
+    fn default() -> Self {
+        ClientStream::with_cap(MAX_STREAM)
+    }
 }
 
 impl ClientStream {
+    /// An empty stream holding at most `cap` in-order bytes (at least 1).
+    pub fn with_cap(cap: usize) -> ClientStream {
+        ClientStream {
+            base: None,
+            data: Vec::new(),
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            gap: false,
+            cap: cap.max(1),
+        }
+    }
+
+    /// Changes the cap (before any byte is held).
+    pub fn set_cap(&mut self, cap: usize) {
+        self.cap = cap.max(1);
+    }
+
+    /// Bytes held in memory: in order plus out of order.
+    pub fn held(&self) -> usize {
+        self.data.len() + self.pending_bytes
+    }
+
     /// Sets the sequence number of the first data byte (the client's ISN + 1), when the SYN is
     /// seen before any data.
     pub fn set_base(&mut self, seq: u32) {
@@ -43,7 +74,7 @@ impl ClientStream {
             return false;
         }
         let off = off as usize;
-        if off >= MAX_STREAM {
+        if off >= self.cap {
             return false;
         }
         // A longer segment from the start whose bytes differ from what is held: the sender
@@ -52,6 +83,7 @@ impl ClientStream {
         if off == 0 && payload.len() > self.data.len() && !payload.starts_with(&self.data) {
             self.data.clear();
             self.pending.clear();
+            self.pending_bytes = 0;
             self.gap = false;
         }
         let grew = self.place(off, payload);
@@ -65,10 +97,11 @@ impl ClientStream {
         let have = self.data.len();
         if off > have {
             if self.pending.len() < MAX_PENDING && !self.gap {
-                let room = MAX_STREAM - off;
+                let room = self.cap - off;
                 let keep = &payload[..payload.len().min(room)];
                 let e = self.pending.entry(off as u32).or_default();
-                if keep.len() > e.len() {
+                if keep.len() > e.len() && self.pending_bytes - e.len() + keep.len() <= self.cap {
+                    self.pending_bytes = self.pending_bytes - e.len() + keep.len();
                     *e = keep.to_vec();
                 }
             }
@@ -78,7 +111,7 @@ impl ClientStream {
             return false;
         }
         let fresh = &payload[have - off..];
-        let room = MAX_STREAM - have;
+        let room = self.cap - have;
         self.data.extend_from_slice(&fresh[..fresh.len().min(room)]);
         // Pull in out-of-order segments that now connect.
         while let Some((&at, _)) = self.pending.first_key_value() {
@@ -87,10 +120,11 @@ impl ClientStream {
                 break;
             }
             let (_, seg) = self.pending.pop_first().unwrap_or_default();
+            self.pending_bytes -= seg.len();
             let have = self.data.len();
             if at + seg.len() > have {
                 let fresh = &seg[have - at..];
-                let room = MAX_STREAM - have;
+                let room = self.cap.saturating_sub(have);
                 self.data.extend_from_slice(&fresh[..fresh.len().min(room)]);
             }
         }
@@ -109,7 +143,7 @@ impl ClientStream {
 
     /// Whether no more bytes can be added (the window is full).
     pub fn is_full(&self) -> bool {
-        self.data.len() >= MAX_STREAM
+        self.data.len() >= self.cap
     }
 }
 

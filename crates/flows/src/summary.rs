@@ -43,10 +43,15 @@ pub struct Counters {
     pub fragments: FragStatsSum,
     /// DNS/TLS/HTTP rows not kept because a per-capture limit was reached.
     pub dropped_rows: u64,
-    /// DNS answers not learnt because the name table was full.
-    pub dropped_answers: u64,
+    /// Addresses the DNS name table forgot (the first learnt) to make room for newer ones.
+    pub evicted_name_addresses: u64,
+    /// Reassembly buffers released early (dissected with what they held) because the total
+    /// reassembly limit was reached.
+    pub evicted_streams: u64,
     /// Flows finished early because the live-flow limit was reached.
     pub shed_flows: u64,
+    /// pcapng blocks skipped for being over the block size limit.
+    pub oversized_blocks: u64,
 }
 
 /// Summed fragment counters (see [`FragStats`]).
@@ -80,8 +85,10 @@ impl Counters {
         self.filtered += o.filtered;
         self.fragments.add(&o.fragments);
         self.dropped_rows += o.dropped_rows;
-        self.dropped_answers += o.dropped_answers;
+        self.evicted_name_addresses += o.evicted_name_addresses;
+        self.evicted_streams += o.evicted_streams;
         self.shed_flows += o.shed_flows;
+        self.oversized_blocks += o.oversized_blocks;
     }
 }
 

@@ -58,3 +58,90 @@ fn the_live_flow_cap_finishes_the_least_recent() {
     }
     assert!(most <= 100, "{most}");
 }
+
+/// `n` TLS connections that each send the first 1000 bytes of a ClientHello and never the rest,
+/// all alive at once.
+fn stalled_hellos(n: u16) -> Vec<u8> {
+    let hello = phonehome_testkit::build::client_hello("stalled.example", 3000);
+    let mut c = Capture::new();
+    for i in 0..n {
+        let client = ([10, 0, 0, 2], 30_000 + i);
+        let server = ([17, 253, 4, 125], 443);
+        let isn = 1_000 + u32::from(i);
+        c.tcp_handshake(client, server, isn, 9_000);
+        c.tcp_data(client, server, isn + 1, 9_001, &hello[..1000]);
+    }
+    c.finish()
+}
+
+#[test]
+fn the_reassembly_budget_releases_the_oldest_buffers() {
+    let bytes = stalled_hellos(200);
+    let cfg = Config {
+        stream: phonehome_flows::dissect::StreamLimits {
+            per_flow: 4096,
+            total: 20_000,
+        },
+        ..Config::default()
+    };
+    let mut reader = CaptureReader::from_bytes("stalled.pcap", bytes).unwrap();
+    let mut a = Analyzer::new(cfg);
+    let mut most = 0;
+    while let Some(f) = reader.next_frame() {
+        a.feed(&f);
+        most = most.max(a.reassembly_bytes());
+    }
+    assert!(most <= 20_000, "{most} bytes held");
+    assert!(most >= 19_000, "the budget is used: {most}");
+    let s = a.finish_capture(
+        phonehome_flows::Source {
+            file: "stalled.pcap".into(),
+            format: "pcap".into(),
+            compression: "none".into(),
+            warnings: Vec::new(),
+        },
+        Default::default(),
+    );
+    // 20 buffers of 1000 bytes fit; each new one beyond releases the oldest.
+    assert_eq!(s.counters.evicted_streams, 180);
+    assert_eq!(s.flows.len(), 200);
+    // Released buffers were dissected with what they held: every flow is still seen as TLS.
+    assert!(
+        s.flows.iter().all(|f| f.app == Some("tls")),
+        "{:?}",
+        s.flows[0].app
+    );
+}
+
+#[test]
+fn the_name_table_is_bounded_and_forgets_the_oldest() {
+    let mut c = Capture::new();
+    let client = ([10, 0, 0, 2], 50_000);
+    for i in 0..5_000u32 {
+        let name = format!("n{i}.flood.example");
+        let addr = [198, 18, (i >> 8) as u8, i as u8];
+        c.dns_exchange(client, [10, 0, 0, 1], i as u16, &name, &[], addr);
+    }
+    let cfg = Config {
+        max_name_addresses: 1_000,
+        ..Config::default()
+    };
+    let mut reader = CaptureReader::from_bytes("flood.pcap", c.finish()).unwrap();
+    let mut a = Analyzer::new(cfg);
+    let mut most = 0;
+    while let Some(f) = reader.next_frame() {
+        a.feed(&f);
+        most = most.max(a.name_addresses());
+    }
+    assert_eq!(most, 1_000);
+    let s = a.finish_capture(
+        phonehome_flows::Source {
+            file: "flood.pcap".into(),
+            format: "pcap".into(),
+            compression: "none".into(),
+            warnings: Vec::new(),
+        },
+        Default::default(),
+    );
+    assert_eq!(s.counters.evicted_name_addresses, 4_000);
+}

@@ -73,7 +73,9 @@ pub fn summary_json(s: &CaptureSummary, labels: &Labels, stamp: &Stamp) -> Value
         },
         "limits": {
             "dropped_rows": c.dropped_rows,
-            "dropped_dns_answers": c.dropped_answers,
+            "dns_addresses_evicted": c.evicted_name_addresses,
+            "reassembly_buffers_released": c.evicted_streams,
+            "oversized_blocks_skipped": c.oversized_blocks,
             "flows_finished_early": c.shed_flows,
         },
         "first_ts": s.first_ts.map(|t| t.to_string()),

@@ -74,6 +74,8 @@ pub struct ReadStats {
     pub link_types: BTreeMap<u16, u64>,
     /// Bytes of capture stream consumed (decompressed bytes for compressed input).
     pub stream_bytes: u64,
+    /// pcapng blocks skipped because they were larger than [`ReadLimits::max_record`].
+    pub oversized_blocks: u64,
 }
 
 /// Reads the frames of one capture.
@@ -328,10 +330,7 @@ impl CaptureReader {
             };
             match step {
                 Ok(Step::Frame(loc)) => break loc,
-                Ok(Step::Skip(n)) => {
-                    self.src.consume(n);
-                    self.stats.stream_bytes += n as u64;
-                }
+                Ok(Step::Skip(n)) => self.skip(n),
                 Ok(Step::End(w)) => {
                     if let Some((kind, message)) = w {
                         self.warn(kind, message);
@@ -343,12 +342,16 @@ impl CaptureReader {
                     message,
                     skip,
                 }) => {
-                    self.warn(kind, message);
-                    match skip {
-                        Some(n) => {
-                            self.src.consume(n);
-                            self.stats.stream_bytes += n as u64;
+                    if kind == WarningKind::OversizedBlock {
+                        self.stats.oversized_blocks += 1;
+                        if self.stats.oversized_blocks == 1 {
+                            self.warn(kind, message);
                         }
+                    } else {
+                        self.warn(kind, message);
+                    }
+                    match skip {
+                        Some(n) => self.skip(n),
                         None => self.done = true,
                     }
                 }
@@ -385,6 +388,25 @@ impl CaptureReader {
         match self.link_counts.iter_mut().find(|(t, _)| *t == lt) {
             Some((_, n)) => *n += 1,
             None => self.link_counts.push((lt, 1)),
+        }
+    }
+
+    /// Passes over `n` bytes that carry no frame, reading (and dropping) them in chunks when
+    /// they are not in memory; a read error or the end of input ends the capture.
+    fn skip(&mut self, n: usize) {
+        match self.src.skip(n) {
+            Ok(done) => {
+                self.stats.stream_bytes += done as u64;
+                if done < n {
+                    let msg = format!("input ends {} bytes into a {n}-byte block", done);
+                    self.warn(WarningKind::TruncatedRecord, msg);
+                    self.done = true;
+                }
+            }
+            Err(e) => {
+                self.warn(WarningKind::ReadError, e.to_string());
+                self.done = true;
+            }
         }
     }
 
@@ -527,6 +549,36 @@ mod tests {
         b.extend_from_slice(data);
         b.resize(b.len().div_ceil(4) * 4, 0);
         block(6, &b)
+    }
+
+    #[test]
+    fn oversized_pcapng_blocks_are_skipped_counted_and_warned_once() {
+        let mut cap = shb();
+        cap.extend(idb(1, 0, None));
+        cap.extend(epb(0, 1, &snapped_frame(), 42));
+        cap.extend(epb(0, 2, &[0x55; 5000], 5000));
+        cap.extend(epb(0, 3, &snapped_frame(), 42));
+        cap.extend(epb(0, 4, &[0x66; 9000], 9000));
+        cap.extend(epb(0, 5, &snapped_frame(), 42));
+        let limits = ReadLimits { max_record: 4096 };
+        for streamed in [false, true] {
+            let mut r = if streamed {
+                // Through a reader, so that the skipped blocks are read and dropped in chunks.
+                let src = io::Cursor::new(cap.clone());
+                CaptureReader::from_reader_with("big.pcapng".into(), src, limits).unwrap()
+            } else {
+                CaptureReader::from_bytes_with("big.pcapng", cap.clone(), limits).unwrap()
+            };
+            let mut ts = Vec::new();
+            while let Some(f) = r.next_frame() {
+                ts.push(f.ts.as_nanos());
+            }
+            assert_eq!(ts, vec![1_000, 3_000, 5_000], "streamed: {streamed}");
+            assert_eq!(r.stats().oversized_blocks, 2);
+            let w: Vec<_> = r.warnings().iter().map(|w| w.kind).collect();
+            assert_eq!(w, vec![WarningKind::OversizedBlock]);
+            assert!(r.warnings()[0].message.contains("--max-block"));
+        }
     }
 
     /// An Ethernet/IPv4/UDP frame whose IP header says 1000 bytes although 42 are captured.

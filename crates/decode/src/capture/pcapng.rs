@@ -96,14 +96,27 @@ impl PcapngState {
         let w = src.window();
         let block_type = self.u32_at(w, 0);
         let block_len = self.u32_at(w, 4) as usize;
-        if block_len < 12 || block_len % 4 != 0 || block_len > limits.max_record {
+        if block_len < 12 || block_len % 4 != 0 {
             return Err(StepWarning {
                 kind: WarningKind::BadRecordLength,
                 message: format!(
-                    "block of type 0x{block_type:08x} claims a length of {block_len} bytes (must be 12..={} and a multiple of 4); the rest of the capture is unreadable",
-                    limits.max_record
+                    "block of type 0x{block_type:08x} claims a length of {block_len} bytes (must be at least 12 and a multiple of 4); the rest of the capture is unreadable"
                 ),
                 skip: None,
+            });
+        }
+        if block_len > limits.max_record {
+            // A section header sets the byte order and the interfaces of what follows: without
+            // it the rest cannot be read.
+            let skip = (block_type != SHB).then_some(block_len);
+            return Err(StepWarning {
+                kind: WarningKind::OversizedBlock,
+                message: format!(
+                    "block of type 0x{block_type:08x} of {block_len} bytes is over the block size limit of {} bytes (--max-block): {}",
+                    limits.max_record,
+                    if skip.is_some() { "skipped (further ones are counted, not warned)" } else { "a section header, so the rest of the capture is unreadable" }
+                ),
+                skip,
             });
         }
         need(src, block_len, "block")?;

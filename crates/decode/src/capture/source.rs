@@ -139,6 +139,21 @@ impl Source {
         }
     }
 
+    /// Consumes `n` bytes, reading past the window in chunks (never holding more than one
+    /// chunk) when they are not all in memory. Returns how many were skipped: fewer than `n`
+    /// only when the input ended.
+    pub(crate) fn skip(&mut self, n: usize) -> io::Result<usize> {
+        let mut left = n;
+        loop {
+            let have = self.window().len().min(left);
+            self.consume(have);
+            left -= have;
+            if left == 0 || !self.fill(left.min(READ_CHUNK))? && self.window().is_empty() {
+                return Ok(n - left);
+            }
+        }
+    }
+
     /// Whether the input is known to have no bytes past the window.
     #[cfg(test)]
     pub(crate) fn at_end(&mut self) -> io::Result<bool> {
