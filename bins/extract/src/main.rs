@@ -271,8 +271,11 @@ fn extract_one(
     })
 }
 
-/// The six tables of one capture, hosts in `sort` order.
-fn capture_tables(d: &Done, sort: SortBy) -> [Table; 6] {
+/// How many tables each capture gives.
+const TABLES: usize = 7;
+
+/// The tables of one capture, hosts in `sort` order.
+fn capture_tables(d: &Done, sort: SortBy) -> [Table; TABLES] {
     let order = host_order(&d.summary, &d.labels, sort);
     [
         tables::flows(&d.summary, &d.labels),
@@ -281,6 +284,7 @@ fn capture_tables(d: &Done, sort: SortBy) -> [Table; 6] {
         tables::tls(&d.summary),
         tables::http(&d.summary),
         tables::fingerprints(&d.summary, &d.labels),
+        tables::local_names(&d.summary),
     ]
 }
 
@@ -344,8 +348,8 @@ fn write_outputs(
     }
     let ext = opts.format.extension();
     if combined {
-        let all: Vec<[Table; 6]> = done.iter().map(|d| capture_tables(d, sort)).collect();
-        for i in 0..6 {
+        let all: Vec<[Table; TABLES]> = done.iter().map(|d| capture_tables(d, sort)).collect();
+        for i in 0..TABLES {
             let parts: Vec<(Option<&str>, &Table)> = done
                 .iter()
                 .zip(&all)

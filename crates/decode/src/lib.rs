@@ -45,6 +45,7 @@ pub mod link;
 pub mod packet;
 pub mod syn;
 pub mod tcp;
+pub mod text;
 mod time;
 
 pub use capture::{CaptureReader, Compression, Format, Frame, ReadLimits, ReadStats};

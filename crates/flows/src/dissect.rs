@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use phonehome_decode::app::{self, dhcp, dns, http, quic, tls, App};
 use phonehome_decode::tcp::TcpFlags;
+use phonehome_decode::text;
 use phonehome_decode::{syn, Packet, Timestamp, Transport};
 
 use crate::fingerprint::{ja3, ja4};
@@ -261,17 +262,13 @@ impl Rows {
     fn dhcp(&mut self, d: &dhcp::Dhcp<'_>) {
         let address = d.requested_ip.or(d.your_ip).map(IpAddr::V4);
         if let Some(h) = d.hostname {
-            self.local_name(String::from_utf8_lossy(h).into_owned(), address, "dhcp");
+            self.local_name(text::lossy(h), address, "dhcp");
         }
         if let Some(f) = &d.client_fqdn {
             self.local_name(f.clone(), address, "dhcp-fqdn");
         }
         if let Some(v) = d.vendor_class {
-            self.local_name(
-                String::from_utf8_lossy(v).into_owned(),
-                address,
-                "dhcp-vendor",
-            );
+            self.local_name(text::lossy(v), address, "dhcp-vendor");
         }
     }
 
@@ -432,13 +429,13 @@ impl Rows {
             self.dropped += 1;
             return;
         }
-        let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+        let text = |b: Option<&[u8]>| b.map(text::lossy);
         self.http.push(HttpRow {
             ts,
             flow_id,
             method: r.method.to_string(),
             host: text(r.host),
-            uri: r.uri.to_string(),
+            uri: text::lossy(r.uri),
             user_agent: text(r.user_agent),
             content_type: text(r.content_type),
         });
@@ -461,11 +458,7 @@ fn hello_row(ch: &tls::ClientHello<'_>, quic: bool, ts: Timestamp, flow_id: u64)
         flow_id,
         sni: ch.sni_string(),
         versions,
-        alpn: ch
-            .alpn
-            .iter()
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect(),
+        alpn: ch.alpn.iter().map(|a| text::lossy(a)).collect(),
         ja3: ja3(ch),
         ja3_string: crate::fingerprint::ja3_string(ch),
         ja4: ja4(ch, quic),

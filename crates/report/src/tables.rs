@@ -391,6 +391,30 @@ pub fn fingerprints(s: &CaptureSummary, labels: &Labels) -> Table {
     }
 }
 
+/// Column names of `local_names.csv` (an added file: names hosts announce on the local network).
+pub const LOCAL_NAME_COLUMNS: &[&str] = &["name", "address", "source"];
+
+/// `local_names.csv`: the names hosts announced for themselves over mDNS, LLMNR and DHCP
+/// (hostname, client FQDN, vendor class), sorted.
+pub fn local_names(s: &CaptureSummary) -> Table {
+    let rows = s
+        .local_names
+        .iter()
+        .map(|n| {
+            vec![
+                Cell::Text(n.name.clone()),
+                n.address.map_or(Cell::Empty, |a| Cell::Text(a.to_string())),
+                Cell::Text(n.source.into()),
+            ]
+        })
+        .collect();
+    Table {
+        name: "local_names",
+        columns: LOCAL_NAME_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
 /// Mnemonic of a DNS type.
 pub fn qtype_name(t: u16) -> String {
     match t {

@@ -96,7 +96,7 @@ fn fqdn(flags: u8, name: &[u8]) -> Option<String> {
         return None;
     }
     if flags & 0x04 == 0 {
-        return Some(String::from_utf8_lossy(name).into_owned());
+        return Some(crate::text::lossy(name));
     }
     let mut out = Vec::new();
     let mut rest = name;
@@ -111,7 +111,7 @@ fn fqdn(flags: u8, name: &[u8]) -> Option<String> {
         out.extend_from_slice(label);
         rest = &after[usize::from(l)..];
     }
-    (!out.is_empty()).then(|| String::from_utf8_lossy(&out).into_owned())
+    (!out.is_empty()).then(|| crate::text::lossy(&out))
 }
 
 #[cfg(test)]

@@ -30,8 +30,8 @@ const METHODS: &[&[u8]] = &[
 pub struct Request<'a> {
     /// Method, e.g. `GET`.
     pub method: &'a str,
-    /// Request target as sent.
-    pub uri: &'a str,
+    /// Request target as sent (bytes: it may not be UTF-8; see [`crate::text::lossy`]).
+    pub uri: &'a [u8],
     /// Host header value, as sent.
     pub host: Option<&'a [u8]>,
     /// User-Agent header value.
@@ -45,9 +45,7 @@ pub struct Request<'a> {
 impl Request<'_> {
     /// The Host without port, lower-cased (lossy for non-UTF-8).
     pub fn host_name(&self) -> Option<String> {
-        let h = String::from_utf8_lossy(self.host?)
-            .trim()
-            .to_ascii_lowercase();
+        let h = crate::text::lossy(self.host?).trim().to_ascii_lowercase();
         let h = if h.starts_with('[') {
             h.split(']')
                 .next()
@@ -90,7 +88,7 @@ pub fn parse_request(payload: &[u8]) -> Option<Request<'_>> {
             let complete = status.is_complete();
             let mut out = Request {
                 method: req.method?,
-                uri: req.path.unwrap_or(""),
+                uri: req.path.unwrap_or("").as_bytes(),
                 complete,
                 ..Request::default()
             };
@@ -153,7 +151,7 @@ fn lenient(payload: &[u8]) -> Option<Request<'_>> {
         .map_or(line, |p| &line[..p]);
     Some(Request {
         method,
-        uri: std::str::from_utf8(target).unwrap_or(""),
+        uri: target,
         host: Some(get("host")?),
         user_agent: get("user-agent"),
         content_type: get("content-type"),
@@ -201,7 +199,10 @@ mod tests {
     fn captive_probe() {
         let p = b"GET /library/test/success.html HTTP/1.0\r\nHost: www.apple.com\r\nUser-Agent: CaptiveNetworkSupport-390 wispr\r\n\r\n";
         let r = parse_request(p).unwrap();
-        assert_eq!((r.method, r.uri), ("GET", "/library/test/success.html"));
+        assert_eq!(
+            (r.method, r.uri),
+            ("GET", &b"/library/test/success.html"[..])
+        );
         assert_eq!(r.host_name().as_deref(), Some("www.apple.com"));
         assert_eq!(r.user_agent, Some(&b"CaptiveNetworkSupport-390 wispr"[..]));
         assert!(r.complete && !r.is_ocsp());

@@ -60,7 +60,7 @@ impl ClientHello<'_> {
     /// The SNI as text (lossy for non-UTF-8 bytes), lower-cased, trailing dot removed.
     pub fn sni_string(&self) -> Option<String> {
         self.sni.map(|s| {
-            let mut s = String::from_utf8_lossy(s).to_ascii_lowercase();
+            let mut s = crate::text::lossy(s).to_ascii_lowercase();
             if s.ends_with('.') {
                 s.pop();
             }
