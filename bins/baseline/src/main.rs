@@ -316,7 +316,8 @@ fn run(args: Args) -> Result<bool> {
                             Cell::Text(d.reason.clone()),
                         ]
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+                    .into(),
             };
             let json = matches!(format, Some(FormatArg::Json));
             if let Some(out) = &output {

@@ -118,6 +118,17 @@ pub struct Args {
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub names_per_address: usize,
 
+    /// Most rows kept per capture in each of dns.csv, tls.csv and http.csv; further ones are
+    /// counted in summary.json `limits`, not kept.
+    #[arg(long, default_value_t = phonehome_flows::dissect::MAX_ROWS, value_name = "N")]
+    pub max_rows: usize,
+
+    /// Finished flows held in memory before they are written, sorted, to a temporary file
+    /// (0: never). Keeps memory proportional to the live flows on scans and long captures; the
+    /// output is the same either way.
+    #[arg(long, default_value_t = phonehome_flows::analyzer::DEFAULT_SPILL_AFTER, value_name = "N")]
+    pub spill_after: usize,
+
     /// Largest pcap record or pcapng block read, in bytes. A larger pcapng block is skipped
     /// (counted, warned once); a larger pcap record ends the read (its length is damage).
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]

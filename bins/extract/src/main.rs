@@ -83,6 +83,8 @@ fn run(args: &Args) -> Result<u8> {
         },
         max_name_addresses: args.max_dns_addresses.max(1),
         names_per_address: args.names_per_address.max(1),
+        spill_after: (args.spill_after > 0).then_some(args.spill_after),
+        max_rows: args.max_rows,
         since_s: args.since,
         until_s: args.until,
         ..Config::default()
@@ -192,7 +194,7 @@ fn run(args: &Args) -> Result<u8> {
             &done,
             several,
             args.combined,
-            sort,
+            (sort, &labeller),
             wopts,
             &stamp,
             args.force,
@@ -206,7 +208,7 @@ fn run(args: &Args) -> Result<u8> {
                     "phonehome-extract: {}: {} packets, {} flows, {} hosts",
                     terminal(&d.name),
                     d.summary.counters.frames,
-                    d.summary.flows.len(),
+                    d.summary.flow_count(),
                     d.summary.hosts.len()
                 );
             }
@@ -241,9 +243,8 @@ fn limit_warnings(c: &phonehome_flows::summary::Counters, args: &Args) -> Vec<St
     }
     if c.dropped_rows > 0 {
         out.push(format!(
-            "row limit reached ({} DNS/TLS/HTTP rows per capture): {} rows not kept",
-            phonehome_flows::dissect::MAX_ROWS,
-            c.dropped_rows
+            "row limit reached (--max-rows {}): {} DNS/TLS/HTTP rows not kept",
+            args.max_rows, c.dropped_rows
         ));
     }
     out
@@ -275,10 +276,14 @@ fn extract_one(
 const TABLES: usize = 7;
 
 /// The tables of one capture, hosts in `sort` order.
-fn capture_tables(d: &Done, sort: SortBy) -> [Table; TABLES] {
+fn capture_tables<'a, 'r: 'a>(
+    d: &'a Done,
+    sort: SortBy,
+    labeller: &'a Labeller<'r>,
+) -> [Table<'a>; TABLES] {
     let order = host_order(&d.summary, &d.labels, sort);
     [
-        tables::flows(&d.summary, &d.labels),
+        tables::flows(&d.summary, labeller),
         tables::hosts(&d.summary, &d.labels, &order),
         tables::dns(&d.summary),
         tables::tls(&d.summary),
@@ -336,7 +341,7 @@ fn write_outputs(
     done: &[Done],
     several: bool,
     combined: bool,
-    sort: SortBy,
+    (sort, labeller): (SortBy, &Labeller<'_>),
     opts: WriteOptions,
     stamp: &Stamp,
     force: bool,
@@ -348,7 +353,10 @@ fn write_outputs(
     }
     let ext = opts.format.extension();
     if combined {
-        let all: Vec<[Table; TABLES]> = done.iter().map(|d| capture_tables(d, sort)).collect();
+        let all: Vec<[Table; TABLES]> = done
+            .iter()
+            .map(|d| capture_tables(d, sort, labeller))
+            .collect();
         for i in 0..TABLES {
             let parts: Vec<(Option<&str>, &Table)> = done
                 .iter()
@@ -389,7 +397,7 @@ fn write_outputs(
         };
         let r = (|| -> Result<()> {
             fs::create_dir_all(&sub).with_context(|| format!("{}", sub.display()))?;
-            for t in capture_tables(d, sort) {
+            for t in capture_tables(d, sort, labeller) {
                 write_file(
                     &sub.join(format!("{}.{ext}", t.name)),
                     &[(None, &t)],
@@ -421,7 +429,7 @@ fn print_tables(
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.format.is_some() {
-        let hosts: Vec<(Option<&str>, Table)> = done
+        let hosts: Vec<(Option<&str>, Table<'_>)> = done
             .iter()
             .map(|d| {
                 let order = host_order(&d.summary, &d.labels, sort);
@@ -429,19 +437,16 @@ fn print_tables(
                 (capture, tables::hosts(&d.summary, &d.labels, &order))
             })
             .collect();
-        let mut hosts = hosts;
-        if std::io::stdout().is_terminal() {
+        let hosts: Vec<(Option<&str>, Table<'_>)> = if std::io::stdout().is_terminal() {
             // Straight to a terminal: no control characters from the capture.
-            for (_, t) in &mut hosts {
-                for row in &mut t.rows {
-                    for cell in row.iter_mut() {
-                        if let phonehome_report::Cell::Text(text) = cell {
-                            *text = terminal(text).into_owned();
-                        }
-                    }
-                }
-            }
-        }
+            let escape: fn(&str) -> String = |t| terminal(t).into_owned();
+            hosts
+                .into_iter()
+                .map(|(c, t)| (c, t.map_text(escape)))
+                .collect()
+        } else {
+            hosts
+        };
         let parts: Vec<(Option<&str>, &Table)> = hosts.iter().map(|(c, t)| (*c, t)).collect();
         write_tables(&mut out, &parts, opts)?;
         return Ok(());

@@ -331,3 +331,48 @@ fn oversized_pcapng_blocks_are_skipped_and_warned_once() {
     assert_eq!(s["limits"]["oversized_blocks_skipped"], 2);
     assert_eq!(s["packets"], 3, "{s}");
 }
+
+#[test]
+fn flows_spilled_to_disk_give_the_same_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut inputs = vec![
+        root.join("data/samples/macos-catalina-install.pcap"),
+        root.join("data/samples/handmade.pcap"),
+    ];
+    if let Some(c) = phonehome_testkit::corpus() {
+        // Rule 3 names (dns-any) and HTTP paths come into play here.
+        inputs.push(c.join("apple/ndpi/iphone.pcap"));
+        inputs.push(c.join("ndpi/pcap/dns_fragmented.pcap"));
+    }
+    let dir = TempDir::new("spill");
+    let run = |spill: &str| {
+        let out = dir.path().join(format!("spill-{spill}"));
+        bin()
+            .args(["-q", "--spill-after", spill, "-o"])
+            .arg(&out)
+            .args(&inputs)
+            .assert()
+            .code(0);
+        out
+    };
+    let (mem, disk) = (run("0"), run("3"));
+    let files = phonehome_testkit::files_below(&mem);
+    assert_eq!(files.len(), inputs.len() * 8);
+    let mut spilled = 0;
+    for f in files {
+        let rel = f.strip_prefix(&mem).unwrap();
+        let (a, b) = (fs::read(&f).unwrap(), fs::read(disk.join(rel)).unwrap());
+        if rel.ends_with("summary.json") {
+            let mut a: serde_json::Value = serde_json::from_slice(&a).unwrap();
+            let mut b: serde_json::Value = serde_json::from_slice(&b).unwrap();
+            spilled += b["limits"]["flows_spilled_to_disk"].as_u64().unwrap();
+            assert_eq!(a["limits"]["flows_spilled_to_disk"], 0);
+            a["limits"]["flows_spilled_to_disk"] = 0.into();
+            b["limits"]["flows_spilled_to_disk"] = 0.into();
+            assert_eq!(a, b, "{}", rel.display());
+        } else {
+            assert!(a == b, "{} differs when flows are spilled", rel.display());
+        }
+    }
+    assert!(spilled > 100, "flows spilled: {spilled}");
+}

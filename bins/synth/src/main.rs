@@ -1,6 +1,10 @@
 //! `phonehome-synth`: a developer tool that turns a scenario file into a capture.
 //!
 //! `phonehome-synth data/scenarios/macos-catalina-install.toml -o install.pcap`
+//!
+//! For the limit tests and the memory benchmark it also writes hostile shapes:
+//! `phonehome-synth --syn-scan 3000000 -o scan.pcap`, `phonehome-synth --dns-flood 2000000 -o
+//! flood.pcap`.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -15,7 +19,8 @@ use phonehome_synth::{generate, GenerateOptions, Scenario};
 #[command(name = "phonehome-synth", version)]
 struct Args {
     /// The scenario file.
-    scenario: PathBuf,
+    #[arg(required_unless_present_any = ["syn_scan", "dns_flood"])]
+    scenario: Option<PathBuf>,
     /// Output capture.
     #[arg(short, long)]
     output: PathBuf,
@@ -29,15 +34,39 @@ struct Args {
     /// --repeat).
     #[arg(long, value_name = "MIB")]
     size: Option<u64>,
+    /// Instead of a scenario: a SYN scan of N distinct targets (one flow each), 10 µs apart.
+    #[arg(long, value_name = "N", conflicts_with_all = ["scenario", "dns_flood"])]
+    syn_scan: Option<u64>,
+    /// Instead of a scenario: a flood of N DNS answers, each a new name and address, 20 µs apart.
+    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    dns_flood: Option<u64>,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let text = std::fs::read_to_string(&args.scenario)
-        .with_context(|| args.scenario.display().to_string())?;
-    let scenario = Scenario::parse(&text).with_context(|| args.scenario.display().to_string())?;
     let file = File::create(&args.output).with_context(|| args.output.display().to_string())?;
     let mut w = BufWriter::new(file);
+    let stress = match (args.syn_scan, args.dns_flood) {
+        (Some(n), _) => Some(phonehome_synth::stress::syn_scan(n, 10, &mut w)),
+        (_, Some(n)) => Some(phonehome_synth::stress::dns_flood(n, 20, &mut w)),
+        _ => None,
+    };
+    if let Some(written) = stress {
+        let written = written.with_context(|| args.output.display().to_string())?;
+        std::io::Write::flush(&mut w)?;
+        eprintln!(
+            "{}: {} frames, {} bytes",
+            args.output.display(),
+            written.frames,
+            written.bytes
+        );
+        return Ok(());
+    }
+    let Some(path) = &args.scenario else {
+        anyhow::bail!("a scenario file, --syn-scan or --dns-flood is needed");
+    };
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let scenario = Scenario::parse(&text).with_context(|| path.display().to_string())?;
     let mut opts = GenerateOptions {
         pcapng: args.pcapng,
         repeat: args.repeat,

@@ -1,6 +1,7 @@
 //! The flow table: packets in, finished flows and a [`CaptureSummary`] out.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use phonehome_decode::tcp::TcpFlags;
 use phonehome_decode::{
@@ -13,6 +14,7 @@ use crate::frag::{Defragmenter, FragLimits};
 use crate::key::{first_sender_is_client, Endpoint, FlowKey};
 use crate::names::{self, NameTable};
 use crate::records::{FlowRecord, NameSource};
+use crate::spill::FlowStore;
 use crate::summary::{CaptureSummary, Counters, FragStatsSum, Source};
 
 const NS: i64 = 1_000_000_000;
@@ -42,6 +44,11 @@ pub struct Config {
     pub max_name_addresses: usize,
     /// Most answers kept per address in the name table (the newest win).
     pub names_per_address: usize,
+    /// Finished flows held in memory before they go to a temporary file in sorted runs
+    /// (`None`: never). Memory then follows the live flows, not the capture's length.
+    pub spill_after: Option<usize>,
+    /// Most DNS, TLS and HTTP rows kept per capture, each; further ones are counted, not kept.
+    pub max_rows: usize,
 }
 
 impl Default for Config {
@@ -58,9 +65,14 @@ impl Default for Config {
             stream: StreamLimits::default(),
             max_name_addresses: names::DEFAULT_MAX_ADDRESSES,
             names_per_address: names::DEFAULT_PER_ADDRESS,
+            spill_after: Some(DEFAULT_SPILL_AFTER),
+            max_rows: crate::dissect::MAX_ROWS,
         }
     }
 }
+
+/// Finished flows held in memory before spilling, by default.
+pub const DEFAULT_SPILL_AFTER: usize = 200_000;
 
 fn ns(s: f64) -> i64 {
     (s * 1e9).clamp(0.0, i64::MAX as f64) as i64
@@ -71,8 +83,10 @@ fn ns(s: f64) -> i64 {
 pub struct Analyzer {
     cfg: Config,
     idle_ns: [i64; 3],
-    live: HashMap<FlowKey, Flow>,
-    finished: Vec<FlowRecord>,
+    /// Live flows, boxed: the table's buckets stay small (a hash table holds up to twice its
+    /// entries in buckets, and a flow is some 500 bytes).
+    live: HashMap<FlowKey, Box<Flow>>,
+    finished: FlowStore,
     rows: Rows,
     defrag: Defragmenter,
     next_id: u64,
@@ -92,8 +106,10 @@ pub struct Analyzer {
 impl Analyzer {
     /// An empty table.
     pub fn new(cfg: Config) -> Analyzer {
+        let finished = FlowStore::new(cfg.spill_after);
         let rows = Rows {
             stream_limits: cfg.stream,
+            row_limit: Some(cfg.max_rows),
             names: NameTable::with_limits(cfg.max_name_addresses, cfg.names_per_address),
             ..Rows::default()
         };
@@ -102,7 +118,7 @@ impl Analyzer {
             defrag: Defragmenter::new(cfg.frag),
             cfg,
             live: HashMap::new(),
-            finished: Vec::new(),
+            finished,
             rows,
             next_id: 1,
             counters: Counters::default(),
@@ -244,7 +260,7 @@ impl Analyzer {
                 .names
                 .before(s.ip, c.ip, now)
                 .map(|a| (a.qname.to_string(), a.chain.to_vec()));
-            self.live.insert(key, flow);
+            self.live.insert(key, Box::new(flow));
         }
         let Some(flow) = self.live.get_mut(&key) else {
             return;
@@ -388,7 +404,7 @@ impl Analyzer {
         }
     }
 
-    fn finish(&mut self, mut f: Flow) {
+    fn finish(&mut self, mut f: Box<Flow>) {
         self.rows.stream_held = self.rows.stream_held.saturating_sub(f.held_bytes());
         let end = f.end;
         self.rows.try_stream(&mut f, end, true);
@@ -399,33 +415,26 @@ impl Analyzer {
         self.finished.push(f.into_record());
     }
 
-    /// Attribution rule 3 of DESIGN.md for a flow that has no name after rules 1 and 2: any
-    /// answer in the capture for the server address (weaker).
-    fn attribute_any(&self, r: &mut FlowRecord) {
-        if r.name_source != NameSource::None || !wants_dns_name(r.app) {
-            return;
-        }
-        if let Some(a) = self.rows.names.any(r.server.ip, r.start.as_nanos()) {
-            r.hostname = Some(a.qname.to_string());
-            r.cname_chain = a.chain.to_vec();
-            r.name_source = NameSource::DnsAny;
-        }
-    }
-
     /// Ends the capture: finishes every live flow, applies the weaker DNS rule to flows still
     /// without a name, and returns the summary.
     pub fn finish_capture(mut self, source: Source, reader_stats: Counters) -> CaptureSummary {
         for partial in self.defrag.finish() {
             self.partial(partial);
         }
-        let mut left: Vec<Flow> = self.live.drain().map(|(_, f)| f).collect();
+        let mut left: Vec<Box<Flow>> = self.live.drain().map(|(_, f)| f).collect();
         left.sort_unstable_by_key(|f| f.id);
         for f in left {
             self.finish(f);
         }
-        let mut flows = std::mem::take(&mut self.finished);
+        let store = std::mem::replace(&mut self.finished, FlowStore::new(None));
+        let spilled_flows = store.spilled();
+        let spill_failed = store.error.is_some();
+        let names = std::mem::take(&mut self.rows.names);
+        let evicted_names = names.evicted();
+        let (mut flows, spill, kept) = store.finish(names);
+        let table = spill.as_ref().map_or(&kept, |s| s.names());
         for r in &mut flows {
-            self.attribute_any(r);
+            attribute_any(table, r);
         }
         flows.sort_unstable_by_key(|f| f.id);
         let mut counters = reader_stats;
@@ -434,7 +443,9 @@ impl Analyzer {
         counters.filtered = self.counters.filtered;
         counters.fragments = FragStatsSum(self.defrag.stats());
         counters.dropped_rows = self.rows.dropped;
-        counters.evicted_name_addresses = self.rows.names.evicted();
+        counters.evicted_name_addresses = evicted_names;
+        counters.spilled_flows = spilled_flows;
+        counters.spill_failed = spill_failed;
         counters.evicted_streams = self.evicted_streams;
         counters.shed_flows = self.shed_flows;
         // Rows in time order (stable: ties keep the order they were found in, which is itself
@@ -454,9 +465,23 @@ impl Analyzer {
             hosts: Default::default(),
             local_names: self.rows.local_names,
             fingerprints: self.rows.fingerprints.into_values().collect(),
+            spilled: spill.map(Arc::new),
         };
         summary.rebuild_hosts();
         summary
+    }
+}
+
+/// Attribution rule 3 of DESIGN.md for a flow that has no name after rules 1 and 2: any
+/// answer in the capture for the server address (weaker).
+pub(crate) fn attribute_any(names: &NameTable, r: &mut FlowRecord) {
+    if r.name_source != NameSource::None || !wants_dns_name(r.app) {
+        return;
+    }
+    if let Some(a) = names.any(r.server.ip, r.start.as_nanos()) {
+        r.hostname = Some(a.qname.to_string());
+        r.cname_chain = a.chain.to_vec();
+        r.name_source = NameSource::DnsAny;
     }
 }
 

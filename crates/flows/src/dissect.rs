@@ -18,7 +18,7 @@ use crate::stream::ClientStream;
 /// Fewest client bytes worth dissecting (a TLS record header is 5, a method plus space 4).
 const MIN_DISSECT: usize = 6;
 /// Most rows of each kind kept per capture (bounds memory on hostile captures).
-pub const MAX_ROWS: usize = 2_000_000;
+pub const MAX_ROWS: usize = 1_000_000;
 /// Most client Initials looked at per flow (a ClientHello spans two or three).
 const MAX_INITIALS: u8 = 8;
 /// Most answers written per DNS row (a hostile message may carry 512).
@@ -50,6 +50,8 @@ impl Default for StreamLimits {
 pub struct Rows {
     /// Reassembly limits.
     pub stream_limits: StreamLimits,
+    /// Most DNS, TLS and HTTP rows kept, each (`None`: [`MAX_ROWS`]).
+    pub row_limit: Option<usize>,
     /// Client bytes held for reassembly now, over all live flows (kept by the analyzer).
     pub stream_held: usize,
     /// DNS messages.
@@ -75,6 +77,10 @@ pub type FpKey = (IpAddr, phonehome_decode::syn::SynKind, String, String);
 const MAX_FINGERPRINTS: usize = 100_000;
 
 impl Rows {
+    fn max_rows(&self) -> usize {
+        self.row_limit.unwrap_or(MAX_ROWS)
+    }
+
     /// Looks at one packet of `flow`; `up` is client to server.
     pub fn packet(&mut self, flow: &mut Flow, p: &Packet<'_>, up: bool, ts: Timestamp) {
         match p.transport {
@@ -206,7 +212,7 @@ impl Rows {
         if kind != "dns" && m.is_response {
             self.local_records(m, kind);
         }
-        if self.dns.len() >= MAX_ROWS {
+        if self.dns.len() >= self.max_rows() {
             self.dropped += 1;
             return;
         }
@@ -404,7 +410,7 @@ impl Rows {
                 flow.set_name(sni, NameSource::Quic);
             }
             flow.crypto = None;
-            if self.tls.len() < MAX_ROWS {
+            if self.tls.len() < self.max_rows() {
                 self.tls.push(row);
             } else {
                 self.dropped += 1;
@@ -417,7 +423,7 @@ impl Rows {
         if let Some(sni) = ch.sni_string().filter(|s| !s.is_empty()) {
             flow.set_name(sni, NameSource::Sni);
         }
-        if self.tls.len() >= MAX_ROWS {
+        if self.tls.len() >= self.max_rows() {
             self.dropped += 1;
             return;
         }
@@ -425,7 +431,7 @@ impl Rows {
     }
 
     fn http_row(&mut self, flow_id: u64, r: &http::Request<'_>, ts: Timestamp) {
-        if self.http.len() >= MAX_ROWS {
+        if self.http.len() >= self.max_rows() {
             self.dropped += 1;
             return;
         }

@@ -80,11 +80,12 @@ impl HostStats {
 }
 
 /// Aggregates flows into hosts, keyed by [`FlowRecord::host_key`].
-pub fn aggregate<'a>(
-    flows: impl IntoIterator<Item = &'a FlowRecord>,
+pub fn aggregate<F: std::borrow::Borrow<FlowRecord>>(
+    flows: impl IntoIterator<Item = F>,
 ) -> BTreeMap<String, HostStats> {
     let mut hosts: BTreeMap<String, HostStats> = BTreeMap::new();
     for f in flows {
+        let f = f.borrow();
         hosts.entry(f.host_key()).or_default().add_flow(f);
     }
     hosts

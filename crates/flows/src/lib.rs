@@ -36,6 +36,7 @@ pub mod hosts;
 pub mod key;
 pub mod names;
 pub mod records;
+pub mod spill;
 pub mod stream;
 pub mod summary;
 pub mod tcpstate;

@@ -149,7 +149,10 @@ impl NameTable {
                 }
                 self.order.push_back(*addr);
             }
-            let list = self.by_addr.entry(*addr).or_default();
+            let list = self
+                .by_addr
+                .entry(*addr)
+                .or_insert_with(|| Vec::with_capacity(1));
             if list.len() >= self.per_address {
                 list.remove(0);
             }

@@ -1,13 +1,16 @@
 //! `CaptureSummary`: everything one capture (or a merge of several) yields, mergeable
 //! associatively so that captures can be extracted anywhere and combined.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use phonehome_decode::{Timestamp, Warning};
 
 use crate::frag::FragStats;
 use crate::hosts::{aggregate, HostStats};
 use crate::records::{DnsRow, FingerprintRow, FlowRecord, HttpRow, LocalName, TlsRow};
+use crate::spill::SpilledFlows;
 
 /// Where the packets came from: one entry per capture file.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +53,10 @@ pub struct Counters {
     pub evicted_streams: u64,
     /// Flows finished early because the live-flow limit was reached.
     pub shed_flows: u64,
+    /// Finished flows written to temporary files (memory bound; the output is the same).
+    pub spilled_flows: u64,
+    /// Whether writing a temporary file failed (the flows then stayed in memory).
+    pub spill_failed: bool,
     /// pcapng blocks skipped for being over the block size limit.
     pub oversized_blocks: u64,
 }
@@ -88,6 +95,8 @@ impl Counters {
         self.evicted_name_addresses += o.evicted_name_addresses;
         self.evicted_streams += o.evicted_streams;
         self.shed_flows += o.shed_flows;
+        self.spilled_flows += o.spilled_flows;
+        self.spill_failed |= o.spill_failed;
         self.oversized_blocks += o.oversized_blocks;
     }
 }
@@ -103,7 +112,9 @@ pub struct CaptureSummary {
     pub first_ts: Option<Timestamp>,
     /// Latest packet time.
     pub last_ts: Option<Timestamp>,
-    /// Flows, by id.
+    /// Flows held in memory, by id. When the capture had more finished flows than
+    /// [`crate::Config::spill_after`], the others are in `spilled`: read every flow with
+    /// [`CaptureSummary::flow_iter`].
     pub flows: Vec<FlowRecord>,
     /// DNS/mDNS/LLMNR messages, in capture order.
     pub dns: Vec<DnsRow>,
@@ -117,6 +128,8 @@ pub struct CaptureSummary {
     pub local_names: BTreeSet<LocalName>,
     /// Distinct SYN and SYN-ACK signatures per host, in (host, kind, signature) order.
     pub fingerprints: Vec<FingerprintRow>,
+    /// Flows written to temporary files while the capture was read (see [`crate::spill`]).
+    pub spilled: Option<Arc<SpilledFlows>>,
 }
 
 impl CaptureSummary {
@@ -133,9 +146,32 @@ impl CaptureSummary {
         }
     }
 
+    /// Every flow, in id order: those in memory, merged with those spilled to disk.
+    pub fn flow_iter(&self) -> Box<dyn Iterator<Item = Cow<'_, FlowRecord>> + '_> {
+        match &self.spilled {
+            None => Box::new(self.flows.iter().map(Cow::Borrowed)),
+            Some(s) => Box::new(s.merged(&self.flows).map(Cow::Owned)),
+        }
+    }
+
+    /// How many flows there are, in memory and on disk.
+    pub fn flow_count(&self) -> u64 {
+        self.flows.len() as u64 + self.spilled.as_ref().map_or(0, |s| s.len())
+    }
+
+    /// Reads spilled flows back into memory (merging needs them there).
+    pub fn load_spilled(&mut self) {
+        if self.spilled.is_some() {
+            let all: Vec<FlowRecord> = self.flow_iter().map(Cow::into_owned).collect();
+            self.flows = all;
+            self.spilled = None;
+        }
+    }
+
     /// Recomputes the host table from the flows.
     pub fn rebuild_hosts(&mut self) {
-        self.hosts = aggregate(&self.flows);
+        let hosts = aggregate(self.flow_iter());
+        self.hosts = hosts;
     }
 
     /// Appends `other`: counts are summed, times take the minimum/maximum, rows are
@@ -147,6 +183,8 @@ impl CaptureSummary {
     /// counts it twice), and a flow in the second part whose DNS answer lies in the first
     /// part keeps the weaker name it got alone. Packet, byte and row counts are exact.
     pub fn merge(&mut self, mut other: CaptureSummary) {
+        self.load_spilled();
+        other.load_spilled();
         let shift = self.flows.iter().map(|f| f.id).max().unwrap_or(0);
         for f in &mut other.flows {
             f.id += shift;

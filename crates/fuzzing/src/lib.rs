@@ -191,7 +191,7 @@ pub fn extract(data: &[u8]) {
     let labels = labeller.label(&summary);
     let order = host_order(&summary, &labels, SortBy::FirstSeen);
     let all = [
-        tables::flows(&summary, &labels),
+        tables::flows(&summary, &labeller),
         tables::hosts(&summary, &labels, &order),
         tables::dns(&summary),
         tables::tls(&summary),

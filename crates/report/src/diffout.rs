@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::diff::{Diff, Row, Status};
 use crate::sanitize::terminal;
-use crate::tables::{Cell, Table};
+use crate::tables::{Cell, RowSource, Table};
 use crate::term::human_bytes;
 
 /// Rows shown per section of the report.
@@ -49,7 +49,7 @@ pub const DIFF_COLUMNS: &[&str] = &[
 ];
 
 /// The rows as a table (CSV / JSON).
-pub fn table(d: &Diff) -> Table {
+pub fn table<'a>(d: &Diff) -> Table<'a> {
     let rows = d
         .rows
         .iter()
@@ -84,7 +84,7 @@ pub fn table(d: &Diff) -> Table {
     Table {
         name: "diff",
         columns: DIFF_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Held(rows),
     }
 }
 

@@ -90,9 +90,10 @@ pub fn read(path: &Path, labeller: &Labeller<'_>) -> Result<Tables, ReportError>
     let summary = analyze(&mut reader, Config::default(), |_, _| {});
     let labels = labeller.label(&summary);
     let order = host_order(&summary, &labels, SortBy::FirstSeen);
+    let flows = text_rows(&tables::flows(&summary, labeller));
     Ok(Tables {
         hosts: text_rows(&tables::hosts(&summary, &labels, &order)),
-        flows: text_rows(&tables::flows(&summary, &labels)),
+        flows,
         fingerprints: text_rows(&tables::fingerprints(&summary, &labels)),
         tls: text_rows(&tables::tls(&summary)),
         local_names: summary

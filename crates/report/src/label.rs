@@ -32,11 +32,10 @@ pub struct Labeller<'r> {
     os: &'r OsDb,
 }
 
-/// The labels of one summary: per flow id and per host.
+/// The labels of one summary's hosts and fingerprints (flows are labelled row by row, see
+/// [`crate::tables::flows`]).
 #[derive(Debug, Default, Clone)]
 pub struct Labels {
-    /// By flow id.
-    pub flows: BTreeMap<u64, Label>,
     /// By host key.
     pub hosts: BTreeMap<String, Label>,
     /// OS guess per row of the summary's fingerprints, in order.
@@ -83,17 +82,16 @@ impl<'r> Labeller<'r> {
     /// Labels every flow and host of a summary. The first HTTP request path of a flow (or of
     /// a host's flows) lets path rules apply (a connectivity check on `www.apple.com`).
     pub fn label(&self, s: &CaptureSummary) -> Labels {
-        let mut path_of: BTreeMap<u64, &str> = BTreeMap::new();
-        for h in &s.http {
-            path_of.entry(h.flow_id).or_insert(h.uri.as_str());
-        }
+        // Flows are labelled as their rows are made (tables::flows); hosts here, each with the
+        // first HTTP path seen on it.
+        let paths = crate::tables::first_paths(s);
         let mut labels = Labels::default();
         let mut host_path: BTreeMap<String, &str> = BTreeMap::new();
-        for f in &s.flows {
-            let path = path_of.get(&f.id).copied();
-            labels.flows.insert(f.id, self.flow(f, path));
-            if let Some(p) = path {
-                host_path.entry(f.host_key()).or_insert(p);
+        if !paths.is_empty() {
+            for f in s.flow_iter() {
+                if let Some(p) = paths.get(&f.id) {
+                    host_path.entry(f.host_key()).or_insert(p.as_str());
+                }
             }
         }
         for (k, h) in &s.hosts {

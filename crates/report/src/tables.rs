@@ -3,9 +3,9 @@
 
 use phonehome_decode::app::tls::version_name;
 use phonehome_decode::Timestamp;
-use phonehome_flows::{proto_name, CaptureSummary};
+use phonehome_flows::{proto_name, CaptureSummary, FlowRecord};
 
-use crate::label::Labels;
+use crate::label::{Label, Labeller, Labels};
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,15 +26,80 @@ impl Cell {
     }
 }
 
+/// A row-making function: each call starts a new pass over the rows.
+pub type MakeRows<'a> = Box<dyn Fn() -> Box<dyn Iterator<Item = Vec<Cell>> + 'a> + 'a>;
+
+/// Where a table's rows come from.
+pub enum RowSource<'a> {
+    /// Rows held in memory (small tables).
+    Held(Vec<Vec<Cell>>),
+    /// Rows made one at a time when the table is written (flows and DNS messages: millions of
+    /// rows never all in memory at once).
+    Made(MakeRows<'a>),
+}
+
+impl From<Vec<Vec<Cell>>> for RowSource<'_> {
+    fn from(rows: Vec<Vec<Cell>>) -> Self {
+        RowSource::Held(rows)
+    }
+}
+
 /// A table: its file stem, column names and rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    /// `flows`, `hosts`, `dns`, `tls`, `http`.
+pub struct Table<'a> {
+    /// `flows`, `hosts`, `dns`, `tls`, `http`, `fingerprints`, `local_names`, `diff`.
     pub name: &'static str,
     /// Column names (the contract).
     pub columns: Vec<&'static str>,
-    /// Rows of cells, one per column.
-    pub rows: Vec<Vec<Cell>>,
+    /// The rows, one cell per column.
+    pub rows: RowSource<'a>,
+}
+
+impl std::fmt::Debug for Table<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("name", &self.name)
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Table<'_> {
+    /// A pass over the rows.
+    pub fn rows(&self) -> Box<dyn Iterator<Item = std::borrow::Cow<'_, [Cell]>> + '_> {
+        match &self.rows {
+            RowSource::Held(rows) => {
+                Box::new(rows.iter().map(|r| std::borrow::Cow::Borrowed(&r[..])))
+            }
+            RowSource::Made(make) => Box::new(make().map(std::borrow::Cow::Owned)),
+        }
+    }
+
+    /// Applies `f` to every text cell (held rows are changed in place; made rows as they come).
+    pub fn map_text(self, f: fn(&str) -> String) -> Self {
+        let rows = match self.rows {
+            RowSource::Held(mut rows) => {
+                for row in &mut rows {
+                    map_row(row, f);
+                }
+                RowSource::Held(rows)
+            }
+            RowSource::Made(make) => RowSource::Made(Box::new(move || {
+                Box::new(make().map(move |mut row| {
+                    map_row(&mut row, f);
+                    row
+                }))
+            })),
+        };
+        Table { rows, ..self }
+    }
+}
+
+fn map_row(row: &mut [Cell], f: fn(&str) -> String) {
+    for cell in row {
+        if let Cell::Text(t) = cell {
+            *t = f(t);
+        }
+    }
 }
 
 /// Column names of `flows.csv`.
@@ -161,56 +226,67 @@ fn ts(t: Timestamp) -> Cell {
     Cell::Text(t.to_string())
 }
 
-/// `flows.csv`.
-pub fn flows(s: &CaptureSummary, labels: &Labels) -> Table {
-    let rows = s
-        .flows
-        .iter()
-        .map(|f| {
-            let l = labels.flows.get(&f.id);
-            vec![
-                Cell::Int(f.id),
-                ts(f.start),
-                ts(f.end),
-                Cell::Secs(s.rel_s(f.start)),
-                Cell::Secs(f.end.since(f.start)),
-                Cell::Text(proto_name(f.proto)),
-                Cell::Text(f.client.ip.to_string()),
-                Cell::Int(u64::from(f.client.port)),
-                Cell::Text(f.server.ip.to_string()),
-                Cell::Int(u64::from(f.server.port)),
-                f.vlan.map_or(Cell::Empty, |v| Cell::Int(u64::from(v))),
-                Cell::Text(f.conn_state.into()),
-                Cell::Text(f.history.clone()),
-                Cell::Int(f.up.packets),
-                Cell::Int(f.down.packets),
-                Cell::Int(f.up.ip_bytes),
-                Cell::Int(f.down.ip_bytes),
-                Cell::Int(f.up.payload_bytes),
-                Cell::Int(f.down.payload_bytes),
-                Cell::opt(f.app),
-                Cell::opt(f.hostname.as_deref()),
-                Cell::Text(f.name_source.as_str().into()),
-                Cell::opt(
-                    l.map(|l| l.registrable_domain.as_str())
-                        .filter(|d| !d.is_empty()),
-                ),
-                Cell::Text(l.map_or("unknown".into(), |l| l.owner.clone())),
-                Cell::Text(l.map_or("unknown", |l| l.category.as_str()).into()),
-                Cell::Text(l.map_or("unknown".into(), |l| l.role.clone())),
-                Cell::Text(f.cname_chain.join(" ")),
-            ]
-        })
-        .collect();
+/// `flows.csv`, labelled by `labeller` as the rows are made (a capture may hold millions of
+/// flows, some of them on disk: they are read once per pass, never all held).
+pub fn flows<'a, 'r: 'a>(s: &'a CaptureSummary, labeller: &'a Labeller<'r>) -> Table<'a> {
+    let paths = std::sync::Arc::new(first_paths(s));
+    let make: MakeRows<'a> = Box::new(move || {
+        let paths = std::sync::Arc::clone(&paths);
+        Box::new(s.flow_iter().map(move |f| {
+            let l = labeller.flow(&f, paths.get(&f.id).map(String::as_str));
+            flow_row(s, &f, &l)
+        }))
+    });
     Table {
         name: "flows",
         columns: FLOW_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Made(make),
     }
 }
 
+/// The first HTTP request path of each flow (what the path rules look at).
+pub fn first_paths(s: &CaptureSummary) -> std::collections::BTreeMap<u64, String> {
+    let mut m = std::collections::BTreeMap::new();
+    for h in &s.http {
+        m.entry(h.flow_id).or_insert_with(|| h.uri.clone());
+    }
+    m
+}
+
+fn flow_row(s: &CaptureSummary, f: &FlowRecord, l: &Label) -> Vec<Cell> {
+    vec![
+        Cell::Int(f.id),
+        ts(f.start),
+        ts(f.end),
+        Cell::Secs(s.rel_s(f.start)),
+        Cell::Secs(f.end.since(f.start)),
+        Cell::Text(proto_name(f.proto)),
+        Cell::Text(f.client.ip.to_string()),
+        Cell::Int(u64::from(f.client.port)),
+        Cell::Text(f.server.ip.to_string()),
+        Cell::Int(u64::from(f.server.port)),
+        f.vlan.map_or(Cell::Empty, |v| Cell::Int(u64::from(v))),
+        Cell::Text(f.conn_state.into()),
+        Cell::Text(f.history.clone()),
+        Cell::Int(f.up.packets),
+        Cell::Int(f.down.packets),
+        Cell::Int(f.up.ip_bytes),
+        Cell::Int(f.down.ip_bytes),
+        Cell::Int(f.up.payload_bytes),
+        Cell::Int(f.down.payload_bytes),
+        Cell::opt(f.app),
+        Cell::opt(f.hostname.as_deref()),
+        Cell::Text(f.name_source.as_str().into()),
+        Cell::opt(Some(l.registrable_domain.as_str()).filter(|d| !d.is_empty())),
+        Cell::Text(l.owner.clone()),
+        Cell::Text(l.category.as_str().into()),
+        Cell::Text(l.role.clone()),
+        Cell::Text(f.cname_chain.join(" ")),
+    ]
+}
+
 /// `hosts.csv`, in the given order of host keys.
-pub fn hosts(s: &CaptureSummary, labels: &Labels, order: &[&str]) -> Table {
+pub fn hosts<'a>(s: &CaptureSummary, labels: &Labels, order: &[&str]) -> Table<'a> {
     let rel = |ns: i64| {
         s.first_ts
             .map_or(0.0, |f| (ns.saturating_sub(f.as_nanos())) as f64 / 1e9)
@@ -263,16 +339,14 @@ pub fn hosts(s: &CaptureSummary, labels: &Labels, order: &[&str]) -> Table {
     Table {
         name: "hosts",
         columns: HOST_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Held(rows),
     }
 }
 
 /// `dns.csv`.
-pub fn dns(s: &CaptureSummary) -> Table {
-    let rows = s
-        .dns
-        .iter()
-        .map(|d| {
+pub fn dns(s: &CaptureSummary) -> Table<'_> {
+    let make: MakeRows<'_> = Box::new(move || {
+        Box::new(s.dns.iter().map(move |d| {
             vec![
                 ts(d.ts),
                 Cell::Secs(s.rel_s(d.ts)),
@@ -288,17 +362,17 @@ pub fn dns(s: &CaptureSummary) -> Table {
                 Cell::Text(d.app.into()),
                 Cell::Text(if d.is_response { "1" } else { "0" }.into()),
             ]
-        })
-        .collect();
+        }))
+    });
     Table {
         name: "dns",
         columns: DNS_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Made(make),
     }
 }
 
 /// `tls.csv`.
-pub fn tls(s: &CaptureSummary) -> Table {
+pub fn tls<'a>(s: &CaptureSummary) -> Table<'a> {
     let rows = s
         .tls
         .iter()
@@ -325,12 +399,12 @@ pub fn tls(s: &CaptureSummary) -> Table {
     Table {
         name: "tls",
         columns: TLS_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Held(rows),
     }
 }
 
 /// `http.csv`.
-pub fn http(s: &CaptureSummary) -> Table {
+pub fn http<'a>(s: &CaptureSummary) -> Table<'a> {
     let rows = s
         .http
         .iter()
@@ -350,12 +424,12 @@ pub fn http(s: &CaptureSummary) -> Table {
     Table {
         name: "http",
         columns: HTTP_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Held(rows),
     }
 }
 
 /// `fingerprints.csv`, with the OS guesses of `labels`.
-pub fn fingerprints(s: &CaptureSummary, labels: &Labels) -> Table {
+pub fn fingerprints<'a>(s: &CaptureSummary, labels: &Labels) -> Table<'a> {
     let rows = s
         .fingerprints
         .iter()
@@ -387,7 +461,7 @@ pub fn fingerprints(s: &CaptureSummary, labels: &Labels) -> Table {
     Table {
         name: "fingerprints",
         columns: FINGERPRINT_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Held(rows),
     }
 }
 
@@ -396,7 +470,7 @@ pub const LOCAL_NAME_COLUMNS: &[&str] = &["name", "address", "source"];
 
 /// `local_names.csv`: the names hosts announced for themselves over mDNS, LLMNR and DHCP
 /// (hostname, client FQDN, vendor class), sorted.
-pub fn local_names(s: &CaptureSummary) -> Table {
+pub fn local_names<'a>(s: &CaptureSummary) -> Table<'a> {
     let rows = s
         .local_names
         .iter()
@@ -411,7 +485,7 @@ pub fn local_names(s: &CaptureSummary) -> Table {
     Table {
         name: "local_names",
         columns: LOCAL_NAME_COLUMNS.to_vec(),
-        rows,
+        rows: RowSource::Held(rows),
     }
 }
 

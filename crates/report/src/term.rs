@@ -176,7 +176,7 @@ pub fn render(s: &CaptureSummary, labels: &Labels, opts: &TableOptions) -> Strin
         out,
         "{bold}{src}{reset}: {} packets, {} flows, {} hosts, {:.1} s",
         s.counters.frames,
-        s.flows.len(),
+        s.flow_count(),
         s.hosts.len(),
         s.duration_s()
     );

@@ -5,6 +5,8 @@ use std::io::Write;
 use serde_json::{Map, Value};
 
 use crate::sanitize::csv_cell;
+#[cfg(test)]
+use crate::tables::RowSource;
 use crate::tables::{Cell, Table};
 use crate::ReportError;
 
@@ -67,13 +69,12 @@ fn cell_json(c: &Cell) -> Value {
 
 /// A table's rows as text keyed by column name, cells as written with `--raw-csv` (what reading
 /// the CSV back gives for any cell that needed no neutralising).
-pub fn text_rows(t: &Table) -> Vec<std::collections::BTreeMap<String, String>> {
-    t.rows
-        .iter()
+pub fn text_rows(t: &Table<'_>) -> Vec<std::collections::BTreeMap<String, String>> {
+    t.rows()
         .map(|row| {
             t.columns
                 .iter()
-                .zip(row)
+                .zip(row.iter())
                 .map(|(k, c)| ((*k).to_string(), cell_text(c, true)))
                 .collect()
         })
@@ -84,7 +85,7 @@ pub fn text_rows(t: &Table) -> Vec<std::collections::BTreeMap<String, String>> {
 /// names given, a first `capture` column carries each table's capture name.
 pub fn write_tables(
     out: &mut dyn Write,
-    parts: &[(Option<&str>, &Table)],
+    parts: &[(Option<&str>, &Table<'_>)],
     opts: WriteOptions,
 ) -> Result<(), ReportError> {
     let Some((first_capture, first)) = parts.first() else {
@@ -103,7 +104,7 @@ pub fn write_tables(
             header.extend(first.columns.iter().copied());
             w.write_record(&header)?;
             for (capture, t) in parts {
-                for row in &t.rows {
+                for row in t.rows() {
                     let mut rec: Vec<String> = Vec::with_capacity(row.len() + 1);
                     if let Some(c) = capture {
                         rec.push(if opts.raw {
@@ -120,21 +121,34 @@ pub fn write_tables(
         }
         Format::Json | Format::Jsonl => {
             let objects = parts.iter().flat_map(|(capture, t)| {
-                t.rows.iter().map(move |row| {
+                t.rows().map(move |row| {
                     let mut m = Map::new();
                     if let Some(c) = capture {
                         m.insert("capture".into(), Value::String(c.to_string()));
                     }
-                    for (k, c) in t.columns.iter().zip(row) {
+                    for (k, c) in t.columns.iter().zip(row.iter()) {
                         m.insert((*k).into(), cell_json(c));
                     }
                     Value::Object(m)
                 })
             });
             if opts.format == Format::Json {
-                let all: Vec<Value> = objects.collect();
-                serde_json::to_writer_pretty(&mut *out, &all)?;
-                out.write_all(b"\n")?;
+                // A pretty array written one object at a time (what serde_json's pretty
+                // printer gives for the whole array, without holding it).
+                let mut empty = true;
+                for o in objects {
+                    out.write_all(if empty { b"[\n" } else { b",\n" })?;
+                    empty = false;
+                    let text = serde_json::to_string_pretty(&o)?;
+                    for (i, line) in text.lines().enumerate() {
+                        if i > 0 {
+                            out.write_all(b"\n")?;
+                        }
+                        out.write_all(b"  ")?;
+                        out.write_all(line.as_bytes())?;
+                    }
+                }
+                out.write_all(if empty { b"[]\n" } else { b"\n]\n" })?;
             } else {
                 for o in objects {
                     serde_json::to_writer(&mut *out, &o)?;
@@ -150,15 +164,15 @@ pub fn write_tables(
 mod tests {
     use super::*;
 
-    fn table() -> Table {
+    fn table() -> Table<'static> {
         Table {
             name: "t",
             columns: vec!["a", "b", "c"],
-            rows: vec![vec![
+            rows: RowSource::Held(vec![vec![
                 Cell::Text("=HYPERLINK(\"x\")".into()),
                 Cell::Int(3),
                 Cell::Secs(1.5),
-            ]],
+            ]]),
         }
     }
 

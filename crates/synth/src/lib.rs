@@ -7,6 +7,7 @@ pub mod build;
 pub mod generate;
 pub mod quic;
 pub mod scenario;
+pub mod stress;
 
 pub use generate::{generate, GenerateOptions};
 pub use scenario::{Scenario, ScenarioError};
