@@ -1,6 +1,6 @@
 //! The flow table: packets in, finished flows and a [`CaptureSummary`] out.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use phonehome_decode::tcp::TcpFlags;
@@ -85,7 +85,7 @@ pub struct Analyzer {
     idle_ns: [i64; 3],
     /// Live flows, boxed: the table's buckets stay small (a hash table holds up to twice its
     /// entries in buckets, and a flow is some 500 bytes).
-    live: HashMap<FlowKey, Box<Flow>>,
+    live: crate::FastMap<FlowKey, Box<Flow>>,
     finished: FlowStore,
     rows: Rows,
     defrag: Defragmenter,
@@ -117,7 +117,7 @@ impl Analyzer {
             idle_ns: [ns(cfg.tcp_idle_s), ns(cfg.udp_idle_s), ns(cfg.other_idle_s)],
             defrag: Defragmenter::new(cfg.frag),
             cfg,
-            live: HashMap::new(),
+            live: crate::FastMap::default(),
             finished,
             rows,
             next_id: 1,

@@ -9,7 +9,7 @@ use phonehome_decode::tcp::TcpFlags;
 use phonehome_decode::text;
 use phonehome_decode::{syn, Packet, Timestamp, Transport};
 
-use crate::fingerprint::{ja3, ja4};
+use crate::fingerprint::Fingerprinter;
 use crate::flow::{Flow, StreamStatus};
 use crate::names::{resolve, NameTable};
 use crate::records::{DnsRow, FingerprintRow, HttpRow, LocalName, NameSource, TlsRow};
@@ -50,6 +50,8 @@ impl Default for StreamLimits {
 pub struct Rows {
     /// Reassembly limits.
     pub stream_limits: StreamLimits,
+    /// JA3/JA4 of the ClientHellos seen, remembered.
+    pub tls_prints: Fingerprinter,
     /// Most DNS, TLS and HTTP rows kept, each (`None`: [`MAX_ROWS`]).
     pub row_limit: Option<usize>,
     /// Client bytes held for reassembly now, over all live flows (kept by the analyzer).
@@ -397,7 +399,7 @@ impl Rows {
         let done = match tls::parse_client_hello_message(stream.bytes()) {
             Ok(ch) => Some((
                 ch.sni_string().filter(|s| !s.is_empty()),
-                hello_row(&ch, true, ts, id),
+                hello_row(&mut self.tls_prints, &ch, true, ts, id),
             )),
             Err(tls::TlsError::Incomplete { .. }) if !stream.is_full() => None,
             Err(_) => {
@@ -427,7 +429,8 @@ impl Rows {
             self.dropped += 1;
             return;
         }
-        self.tls.push(hello_row(ch, false, ts, flow.id));
+        let row = hello_row(&mut self.tls_prints, ch, false, ts, flow.id);
+        self.tls.push(row);
     }
 
     fn http_row(&mut self, flow_id: u64, r: &http::Request<'_>, ts: Timestamp) {
@@ -449,7 +452,14 @@ impl Rows {
 }
 
 /// The `tls.csv` row of a ClientHello (from TCP, or from QUIC: JA4's `q` prefix).
-fn hello_row(ch: &tls::ClientHello<'_>, quic: bool, ts: Timestamp, flow_id: u64) -> TlsRow {
+fn hello_row(
+    prints: &mut Fingerprinter,
+    ch: &tls::ClientHello<'_>,
+    quic: bool,
+    ts: Timestamp,
+    flow_id: u64,
+) -> TlsRow {
+    let p = prints.prints(ch, quic);
     let mut versions: Vec<u16> = ch
         .supported_versions
         .iter()
@@ -465,8 +475,8 @@ fn hello_row(ch: &tls::ClientHello<'_>, quic: bool, ts: Timestamp, flow_id: u64)
         sni: ch.sni_string(),
         versions,
         alpn: ch.alpn.iter().map(|a| text::lossy(a)).collect(),
-        ja3: ja3(ch),
-        ja3_string: crate::fingerprint::ja3_string(ch),
-        ja4: ja4(ch, quic),
+        ja3: p.ja3,
+        ja3_string: p.ja3_string,
+        ja4: p.ja4,
     }
 }

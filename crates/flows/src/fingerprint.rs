@@ -102,11 +102,19 @@ fn alpn_chars(first: Option<&[u8]>) -> String {
     }
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 fn hex_list(v: &[u16]) -> String {
-    v.iter()
-        .map(|x| format!("{x:04x}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut s = String::with_capacity(v.len() * 5);
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        for shift in [12, 8, 4, 0] {
+            s.push(char::from(HEX[usize::from((x >> shift) & 0xf)]));
+        }
+    }
+    s
 }
 
 fn truncated_sha256(s: &str, empty: bool) -> String {
@@ -117,7 +125,75 @@ fn truncated_sha256(s: &str, empty: bool) -> String {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push(char::from(HEX[usize::from(x >> 4)]));
+        s.push(char::from(HEX[usize::from(x & 0xf)]));
+    }
+    s
+}
+
+/// JA3 string, JA3 and JA4 of one ClientHello.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsPrints {
+    /// [`ja3_string`].
+    pub ja3_string: String,
+    /// [`ja3`].
+    pub ja3: String,
+    /// [`ja4`].
+    pub ja4: String,
+}
+
+/// Computes fingerprints, remembering the last few thousand distinct ClientHellos: a client
+/// sends the same hello (bar SNI and random) on every connection, and hashing it anew each time
+/// would cost more than the rest of the packet's handling.
+#[derive(Debug, Default)]
+pub struct Fingerprinter {
+    seen: crate::FastMap<Vec<u8>, TlsPrints>,
+}
+
+/// Distinct hellos remembered (the memory is forgotten at once when full).
+const REMEMBERED: usize = 4096;
+
+impl Fingerprinter {
+    /// The fingerprints of `ch` (sent over QUIC when `quic`).
+    pub fn prints(&mut self, ch: &ClientHello<'_>, quic: bool) -> TlsPrints {
+        // Everything JA3 and JA4 read, in a byte string.
+        let mut key = Vec::with_capacity(256);
+        key.push(u8::from(quic));
+        key.push(u8::from(ch.sni.is_some()));
+        key.extend_from_slice(&ch.version.to_le_bytes());
+        key.extend_from_slice(&ch.max_version().to_le_bytes());
+        for list in [
+            &ch.ciphers,
+            &ch.extensions,
+            &ch.groups,
+            &ch.signature_algorithms,
+        ] {
+            key.extend_from_slice(&(list.len() as u32).to_le_bytes());
+            for v in list.iter() {
+                key.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        key.extend_from_slice(&(ch.ec_point_formats.len() as u32).to_le_bytes());
+        key.extend_from_slice(&ch.ec_point_formats);
+        let alpn = ch.alpn.first().copied().unwrap_or(&[]);
+        key.extend_from_slice(&(alpn.len() as u32).to_le_bytes());
+        key.extend_from_slice(alpn);
+        if let Some(p) = self.seen.get(&key) {
+            return p.clone();
+        }
+        let p = TlsPrints {
+            ja3_string: ja3_string(ch),
+            ja3: ja3(ch),
+            ja4: ja4(ch, quic),
+        };
+        if self.seen.len() >= REMEMBERED {
+            self.seen.clear();
+        }
+        self.seen.insert(key, p.clone());
+        p
+    }
 }
 
 #[cfg(test)]

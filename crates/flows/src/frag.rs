@@ -4,7 +4,6 @@
 //! fragments cover every byte before it. Overlapping fragments keep the first bytes received
 //! (overlaps are an evasion trick; the first copy is what most stacks keep too).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use phonehome_decode::ip::IpHeader;
@@ -112,7 +111,7 @@ pub struct FragStats {
 #[derive(Debug, Default)]
 pub struct Defragmenter {
     limits: FragLimits,
-    table: HashMap<DatagramKey, Datagram>,
+    table: crate::FastMap<DatagramKey, Datagram>,
     stats: FragStats,
     evicted: Vec<Partial>,
 }

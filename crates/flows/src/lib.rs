@@ -28,6 +28,11 @@
 //! plus the output rows themselves, which are capped per kind.
 
 pub mod analyzer;
+
+/// The hash maps of the per-packet path: foldhash (fast, seeded per map at random so that
+/// crafted addresses cannot aim at collisions). Iteration order is never relied on.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 pub mod dissect;
 pub mod fingerprint;
 pub mod flow;

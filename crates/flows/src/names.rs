@@ -1,7 +1,7 @@
 //! The name table learnt from DNS answers: which name a client looked up before it contacted an
 //! address. Time-aware and per client, CNAME chains kept, HTTPS/SVCB address hints included.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ pub enum Lookup {
 /// address (the oldest answer makes room).
 #[derive(Debug)]
 pub struct NameTable {
-    by_addr: HashMap<IpAddr, Vec<Answer>>,
+    by_addr: crate::FastMap<IpAddr, Vec<Answer>>,
     /// Addresses in the order they were first learnt, for eviction.
     order: VecDeque<IpAddr>,
     max_addresses: usize,
@@ -126,7 +126,7 @@ impl NameTable {
     /// each (both at least 1).
     pub fn with_limits(max_addresses: usize, per_address: usize) -> NameTable {
         NameTable {
-            by_addr: HashMap::new(),
+            by_addr: crate::FastMap::default(),
             order: VecDeque::new(),
             max_addresses: max_addresses.max(1),
             per_address: per_address.max(1),

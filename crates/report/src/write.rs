@@ -46,6 +46,27 @@ pub fn secs_text(s: f64) -> String {
     format!("{s:.6}")
 }
 
+/// Writes one cell as a CSV field, without building a string for it when it is text or a
+/// count.
+fn write_cell<W: Write>(w: &mut csv::Writer<W>, c: &Cell, raw: bool) -> csv::Result<()> {
+    match c {
+        Cell::Text(t) if raw => w.write_field(t),
+        Cell::Text(t) => w.write_field(csv_cell(t).as_bytes()),
+        Cell::Int(n) => w.write_field(itoa::Buffer::new().format(*n)),
+        Cell::Secs(s) => {
+            let mut buf = [0u8; 40];
+            let mut cur = std::io::Cursor::new(&mut buf[..]);
+            if std::io::Write::write_fmt(&mut cur, format_args!("{s:.6}")).is_ok() {
+                let n = cur.position() as usize;
+                w.write_field(&buf[..n])
+            } else {
+                w.write_field(secs_text(*s))
+            }
+        }
+        Cell::Empty => w.write_field(""),
+    }
+}
+
 fn cell_text(c: &Cell, raw: bool) -> String {
     match c {
         Cell::Text(t) if raw => t.clone(),
@@ -105,16 +126,18 @@ pub fn write_tables(
             w.write_record(&header)?;
             for (capture, t) in parts {
                 for row in t.rows() {
-                    let mut rec: Vec<String> = Vec::with_capacity(row.len() + 1);
                     if let Some(c) = capture {
-                        rec.push(if opts.raw {
-                            c.to_string()
+                        let c = if opts.raw {
+                            std::borrow::Cow::Borrowed(*c)
                         } else {
-                            csv_cell(c).into_owned()
-                        });
+                            csv_cell(c)
+                        };
+                        w.write_field(c.as_bytes())?;
                     }
-                    rec.extend(row.iter().map(|c| cell_text(c, opts.raw)));
-                    w.write_record(&rec)?;
+                    for c in row.iter() {
+                        write_cell(&mut w, c, opts.raw)?;
+                    }
+                    w.write_record(None::<&[u8]>)?;
                 }
             }
             w.flush()?;
