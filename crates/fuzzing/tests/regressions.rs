@@ -39,3 +39,38 @@ fn every_saved_reproducer_runs_clean() {
     }
     eprintln!("replayed {replayed} reproducers");
 }
+
+/// Every corpus capture of up to 1 MiB, truncated and byte-flipped (fixed seed), through the
+/// whole pipeline the `extract` target runs: reading, flows, labels, every table as CSV and
+/// JSON, and no formula-like CSV cell. A panic names the file and the mutation round.
+#[test]
+fn damaged_corpus_captures_go_through_the_whole_pipeline() {
+    use phonehome_testkit::mutate::{mutant, Rng};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let Some(corpus) = phonehome_testkit::corpus() else {
+        return;
+    };
+    let mut files: Vec<_> = phonehome_testkit::files_below(&corpus)
+        .into_iter()
+        .filter(|p| phonehome_testkit::is_capture(p))
+        .collect();
+    files.sort();
+    let mut rng = Rng(0x5eed_0f_f1a9);
+    let (mut runs, mut failures) = (0, Vec::new());
+    for f in &files {
+        let Ok(orig) = std::fs::read(f) else { continue };
+        if orig.len() > 1 << 20 {
+            continue;
+        }
+        for round in 0..2 {
+            let b = mutant(&orig, round, &mut rng);
+            runs += 1;
+            if catch_unwind(AssertUnwindSafe(|| phonehome_fuzzing::extract(&b))).is_err() {
+                failures.push(format!("{} round {round}", f.display()));
+            }
+        }
+    }
+    eprintln!("{runs} damaged captures through the whole pipeline");
+    assert!(runs > 500, "{runs}");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
