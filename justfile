@@ -24,6 +24,14 @@ bench:
 summary CAPTURE="data/samples/handmade.pcap":
     cargo run -q --release -p phonehome-decode --example summary -- {{CAPTURE}}
 
+# Peak memory on hostile and long captures (see docs/robustness.md).
+bench-memory:
+    bash scripts/bench-memory.sh
+
+# Every fuzz target for SECS seconds (see docs/robustness.md).
+fuzz SECS="60":
+    bash scripts/fuzz.sh {{SECS}}
+
 # The extractor beside tshark's conversation tables and ndpiReader (see docs/benchmarks.md).
 bench-extract:
     bash scripts/bench-extract.sh

@@ -1,49 +1,132 @@
 #!/usr/bin/env bash
-# The extractor beside its peers, in one run, on one large capture in page cache:
-#   phonehome-extract -q -o DIR FILE          (flows, names, hosts, all output files)
-#   tshark -q -z conv,tcp -z conv,udp -r FILE (conversation tables only)
-#   ndpiReader -i FILE -q                     (flows + DPI; skipped when not installed)
+# The extractor beside `cat` and its peers, interleaved in one run, on large captures in page
+# cache (docs/benchmarks.md).
 #
-#   BENCH_SIZE=256 bash scripts/bench-extract.sh   # capture size in MiB (default 256)
-#   RUNS=3                                         # runs of phonehome (median reported)
+#   bash scripts/bench-extract.sh            # measure, print, and write bench-cache/results.tsv
+#   bash scripts/bench-extract.sh --check    # also fail if the extractor's throughput relative
+#                                            # to cat fell more than 15% below docs/bench-results.tsv
+#   BENCH_SIZE=1024  capture size in MiB (default 1024)      RUNS=3  rounds (medians reported)
 #
-# The capture is built as in bench-decode.sh (many-protocols.pcap + tls2.pcap from the corpus,
-# repeated with mergecap) and cached in bench-cache/. The peers run once each.
+# Captures (built once, cached in bench-cache/):
+#   mix    the install scenario played to BENCH_SIZE MiB with whole bulk segments
+#          (phonehome-synth --full-payload): TLS, DNS with CNAMEs, HTTP, NTP, QUIC
+#   corpus the corpus's two largest mixed captures concatenated with mergecap (256 MiB)
+#   small  a DNS flood of ~100-byte frames, where packets per second is the limit
+# and the mix capture as pcapng, gzip, and through stdin.
+# Timed, interleaved, per round: cat FILE > /dev/null; phonehome-extract (all output files)
+# with --threads 1 and 2; ndpiReader -i FILE -v 0; tshark -q -z conv,tcp -z conv,udp (first
+# round only: it is slow). Peak RSS from GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size_mib=${BENCH_SIZE:-256}
+check=0
+[[ "${1:-}" == --check ]] && check=1
+size=${BENCH_SIZE:-1024}
 runs=${RUNS:-3}
-. scripts/bench-capture.sh
-cargo build -q --release -p phonehome-extract
+need() {
+  command -v "$1" >/dev/null || { echo "bench: $1 not found; install it with: apt-get install -y $2" >&2; exit 2; }
+}
+need tshark tshark; need mergecap tshark; need bc bc; need ndpiReader libndpi-bin
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time not found; apt-get install -y time" >&2; exit 2; }
+cargo build -q --release -p phonehome-extract -p phonehome-synth-tool
 bin=target/release/phonehome-extract
+mkdir -p bench-cache
+mix=bench-cache/mix-${size}MiB.pcap
+[ -f "$mix" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --size "$size" -o "$mix"
+[ -f "$mix.pcapng" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --pcapng --size "$size" -o "$mix.pcapng"
+[ -f "$mix.gz" ] || gzip -1 -c "$mix" > "$mix.gz"
+small=bench-cache/dns-flood-1000000.pcap
+[ -f "$small" ] || target/release/phonehome-synth --dns-flood 1000000 -o "$small"
+size_mib=256
+. scripts/bench-capture.sh
+corpus_cap=$cap
+
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-cat "$cap" > /dev/null
-ours=()
-for _ in $(seq "$runs"); do
-  t0=$(now); "$bin" -q --force -o "$out/ph" "$cap"; t1=$(now)
-  ours+=("$(echo "$t1 - $t0" | bc -l)")
+# time_it NAME CMD...: appends the seconds to $out/NAME.t and the peak RSS (KiB) to $out/NAME.rss
+time_it() {
+  local name=$1; shift
+  local t0 t1
+  t0=$(now)
+  /usr/bin/time -f '%M' -o "$out/rss.tmp" bash -c "$*" >/dev/null 2>&1 || true
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l >> "$out/$name.t"
+  tail -1 "$out/rss.tmp" >> "$out/$name.rss"
+}
+med() { median < "$out/$1.t"; }
+rss() { sort -n "$out/$1.rss" | tail -1; }
+gbs() { echo "scale=3; $2 / $1 / 1000000000" | bc -l; }
+
+results=bench-cache/results.tsv
+printf 'capture\tcommand\tseconds\tGB_per_s\tpeak_rss_MiB\n' > "$results"
+report() { # capture bytes name label
+  local t r
+  t=$(med "$3"); r=$(( $(rss "$3") / 1024 ))
+  printf '%-8s %-52s %8.3f s %7.3f GB/s %6d MiB\n' "$1" "$4" "$t" "$(gbs "$t" "$2")" "$r"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$t" "$(gbs "$t" "$2")" "$r" >> "$results"
+}
+ratio() { echo "scale=2; $(med "$1") / $(med "$2")" | bc -l; }
+
+for which in mix corpus; do
+  if [ "$which" = mix ]; then f=$mix; else f=$corpus_cap; fi
+  bytes=$(stat -c %s "$f")
+  rm -f "$out"/*.t "$out"/*.rss
+  cat "$f" > /dev/null
+  for round in $(seq "$runs"); do
+    time_it cat "cat '$f' > /dev/null"
+    time_it ph1 "$bin -q --force --threads 1 -o '$out/o1' '$f'"
+    time_it ph2 "$bin -q --force --threads 2 -o '$out/o2' '$f'"
+    time_it ndpi "ndpiReader -i '$f' -v 0"
+    [ "$round" = 1 ] && time_it tshark "tshark -q -z conv,tcp -z conv,udp -r '$f'"
+  done
+  cmp -s "$out/o1/flows.csv" "$out/o2/flows.csv" || echo "bench: --threads 1 and 2 outputs differ" >&2
+  echo
+  echo "$which: $f ($bytes bytes; medians of $runs rounds; tshark once)"
+  report "$which" "$bytes" cat "cat FILE > /dev/null"
+  report "$which" "$bytes" ph1 "phonehome-extract --threads 1 -o DIR FILE"
+  report "$which" "$bytes" ph2 "phonehome-extract --threads 2 -o DIR FILE"
+  report "$which" "$bytes" ndpi "ndpiReader -i FILE -v 0"
+  report "$which" "$bytes" tshark "tshark -q -z conv,tcp -z conv,udp -r FILE"
+  echo "  ratios: 2 threads / cat $(ratio cat ph2)x, 1 thread / cat $(ratio cat ph1)x," \
+    "vs ndpiReader $(ratio ndpi ph2)x, vs tshark conv $(ratio tshark ph2)x, 2 threads / 1 thread $(ratio ph1 ph2)x"
+  if [ "$which" = mix ]; then
+    printf '%s\t%s\t%s\t%s\t%s\n' "$which" "ratio_to_cat_2_threads" "$(ratio cat ph2)" "" "" >> "$results"
+  fi
 done
-ours_m=$(printf '%s\n' "${ours[@]}" | median)
-t0=$(now); tshark -q -z conv,tcp -z conv,udp -r "$cap" > "$out/tshark.txt" 2>/dev/null; t1=$(now)
-tshark_t=$(echo "$t1 - $t0" | bc -l)
-ndpi_t=""
-if command -v ndpiReader >/dev/null; then
-  t0=$(now); ndpiReader -i "$cap" -q > "$out/ndpi.txt" 2>&1 || true; t1=$(now)
-  ndpi_t=$(echo "$t1 - $t0" | bc -l)
+
+# Input forms, and small packets.
+rm -f "$out"/*.t "$out"/*.rss
+bytes=$(stat -c %s "$mix")
+for round in $(seq "$runs"); do
+  time_it pcap "$bin -q --force -o '$out/a' '$mix'"
+  time_it pcapng "$bin -q --force -o '$out/b' '$mix.pcapng'"
+  time_it gzip "$bin -q --force -o '$out/c' '$mix.gz'"
+  time_it stdin "$bin -q --force -o '$out/d' - < '$mix'"
+  time_it smallp "$bin -q --force -o '$out/e' '$small'"
+done
+echo
+echo "input forms of the mix capture (throughput of its $bytes uncompressed bytes):"
+report forms "$bytes" pcap "pcap file"
+report forms "$bytes" pcapng "pcapng file"
+report forms "$bytes" gzip "gzip file (-1)"
+report forms "$bytes" stdin "pcap through stdin"
+frames=$(sed -n 's/.*"packets": \([0-9]*\),.*/\1/p' "$out/e/summary.json" | head -1)
+t=$(med smallp)
+echo "small packets: $small ($frames frames of ~100 bytes): $(echo "scale=2; $frames / $t / 1000000" | bc -l) Mpps ($t s), peak $(( $(rss smallp) / 1024 )) MiB"
+printf 'small\tMpps\t%s\t%s\t%s\n' "$t" "$(echo "scale=3; $frames / $t / 1000000" | bc -l)" "$(( $(rss smallp) / 1024 ))" >> "$results"
+echo
+echo "written: $results"
+
+if [ "$check" = 1 ]; then
+  base=docs/bench-results.tsv
+  [ -f "$base" ] || { echo "bench --check: no $base to compare with" >&2; exit 2; }
+  want=$(awk -F'\t' '$2=="ratio_to_cat_2_threads" {print $3}' "$base")
+  got=$(awk -F'\t' '$2=="ratio_to_cat_2_threads" {print $3}' "$results")
+  # Throughput relative to cat, measured in the same run (the machine's noise cancels out).
+  if [ "$(echo "$got * 1.15 < $want" | bc -l)" = 1 ]; then
+    echo "bench --check: the extractor runs at ${got}x cat's throughput, committed ${want}x: more than 15% slower" >&2
+    exit 1
+  fi
+  echo "bench --check: ${got}x cat's throughput against the committed ${want}x: within 15%"
 fi
-packets=$(python3 -c "import json,sys; print(json.load(open('$out/ph/summary.json'))['packets'])" 2>/dev/null || echo 0)
-flows=$(python3 -c "import json,sys; print(json.load(open('$out/ph/summary.json'))['flows'])" 2>/dev/null || echo 0)
-mbs() { echo "scale=1; $bytes / $1 / 1000000" | bc -l; }
-echo
-echo "capture: $cap ($bytes bytes, $packets packets, $flows flows); phonehome: median of $runs"
-printf '%-46s %10s %10s\n' command seconds MB/s
-printf '%-46s %10.3f %10s\n' "phonehome-extract -q -o DIR FILE" "$ours_m" "$(mbs "$ours_m")"
-printf '%-46s %10.3f %10s\n' "tshark -q -z conv,tcp -z conv,udp -r FILE" "$tshark_t" "$(mbs "$tshark_t")"
-[ -n "$ndpi_t" ] && printf '%-46s %10.3f %10s\n' "ndpiReader -i FILE -q" "$ndpi_t" "$(mbs "$ndpi_t")"
-echo
-echo "tshark conv time / phonehome time:  $(echo "scale=1; $tshark_t / $ours_m" | bc -l)x"
-[ -n "$ndpi_t" ] && echo "ndpiReader time / phonehome time:   $(echo "scale=1; $ndpi_t / $ours_m" | bc -l)x"
-exit 0

@@ -34,6 +34,10 @@ struct Args {
     /// --repeat).
     #[arg(long, value_name = "MIB")]
     size: Option<u64>,
+    /// Store bulk data segments whole (realistic frame sizes for benchmarks) instead of their
+    /// first 54 bytes.
+    #[arg(long)]
+    full_payload: bool,
     /// Instead of a scenario: a SYN scan of N distinct targets (one flow each), 10 µs apart.
     #[arg(long, value_name = "N", conflicts_with_all = ["scenario", "dns_flood"])]
     syn_scan: Option<u64>,
@@ -70,6 +74,7 @@ fn main() -> Result<()> {
     let mut opts = GenerateOptions {
         pcapng: args.pcapng,
         repeat: args.repeat,
+        full_payload: args.full_payload,
     };
     if let Some(mib) = args.size {
         // One pass to a sink gives the size of one timeline.

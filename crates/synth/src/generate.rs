@@ -22,6 +22,9 @@ pub struct GenerateOptions {
     /// Play the timeline this many times (at least once), each after the previous one ends:
     /// large captures for the benchmarks, written in constant memory.
     pub repeat: u32,
+    /// Store bulk data segments whole instead of their first 54 bytes (benchmark captures
+    /// with realistic frame sizes; the samples keep them snapped).
+    pub full_payload: bool,
 }
 
 /// What was written.
@@ -200,7 +203,7 @@ pub fn generate(
         Capture::new()
     };
     cap.t_us = s.start * 1_000_000;
-    cap.bulk_snap = 54;
+    cap.bulk_snap = if opts.full_payload { 1 << 16 } else { 54 };
     cap.local = vec![s.client.ip.octets()];
     cap.profile = s
         .client

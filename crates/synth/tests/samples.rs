@@ -67,6 +67,7 @@ fn pcapng_and_repeats_hold_the_same_packets() {
         GenerateOptions {
             pcapng: true,
             repeat: 1,
+            ..GenerateOptions::default()
         },
     ));
     assert_eq!(pcap, ng);
@@ -75,9 +76,21 @@ fn pcapng_and_repeats_hold_the_same_packets() {
         GenerateOptions {
             pcapng: false,
             repeat: 3,
+            ..GenerateOptions::default()
         },
     ));
     assert_eq!(three, (pcap.0 * 3, pcap.1 * 3));
+    // Whole bulk segments: the same frames, more bytes.
+    let full = render(
+        &s,
+        GenerateOptions {
+            full_payload: true,
+            ..GenerateOptions::default()
+        },
+    );
+    let full_frames = frames(full.clone());
+    assert_eq!(full_frames.0, pcap.0);
+    assert!(full.len() > 5 * render(&s, GenerateOptions::default()).len());
 }
 
 #[test]
