@@ -55,7 +55,7 @@ fn damaged_corpus_captures_go_through_the_whole_pipeline() {
         .filter(|p| phonehome_testkit::is_capture(p))
         .collect();
     files.sort();
-    let mut rng = Rng(0x5eed_0f_f1a9);
+    let mut rng = Rng(0x005e_ed0f_f1a9);
     let (mut runs, mut failures) = (0, Vec::new());
     for f in &files {
         let Ok(orig) = std::fs::read(f) else { continue };
