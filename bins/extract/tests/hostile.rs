@@ -376,3 +376,34 @@ fn flows_spilled_to_disk_give_the_same_output() {
     }
     assert!(spilled > 100, "flows spilled: {spilled}");
 }
+
+#[test]
+fn invalid_utf8_is_shown_escaped_not_dropped() {
+    let mut c = Capture::new();
+    let web = (([10, 0, 0, 2], 40_010), ([203, 0, 113, 7], 80));
+    c.tcp_handshake(web.0, web.1, 5_000, 7_000);
+    c.tcp_data(
+        web.0,
+        web.1,
+        5_001,
+        7_001,
+        b"GET /caf\xe9?\xff HTTP/1.1\r\nHost: bad\xffname.example\r\nUser-Agent: A\xc3\r\n\r\n",
+    );
+    let dir = TempDir::new("utf8");
+    let cap = dir.path().join("utf8.pcap");
+    fs::write(&cap, c.finish()).unwrap();
+    let out = dir.path().join("out");
+    bin()
+        .arg("-q")
+        .arg("-o")
+        .arg(&out)
+        .arg(&cap)
+        .assert()
+        .code(0);
+    let http = read_csv(&out.join("http.csv"));
+    assert_eq!(http[0]["uri"], "/caf\\xe9?\\xff");
+    assert_eq!(http[0]["host"], "bad\\xffname.example");
+    assert_eq!(http[0]["user_agent"], "A\\xc3");
+    let flows = read_csv(&out.join("flows.csv"));
+    assert_eq!(flows[0]["hostname"], "bad\\xffname.example");
+}
