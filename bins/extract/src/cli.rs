@@ -123,8 +123,8 @@ pub struct Args {
     #[arg(long, default_value_t = phonehome_flows::dissect::MAX_ROWS, value_name = "N")]
     pub max_rows: usize,
 
-    /// Finished flows held in memory before they are written, sorted, to a temporary file
-    /// (0: never). Keeps memory proportional to the live flows on scans and long captures; the
+    /// Finished flows (and DNS, TLS, HTTP rows, each kind) held in memory before they are
+    /// written, sorted, to a temporary file (0: never). Keeps memory proportional to the live flows on scans and long captures; the
     /// output is the same either way.
     #[arg(long, default_value_t = phonehome_flows::analyzer::DEFAULT_SPILL_AFTER, value_name = "N")]
     pub spill_after: usize,

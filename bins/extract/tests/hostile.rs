@@ -333,7 +333,7 @@ fn oversized_pcapng_blocks_are_skipped_and_warned_once() {
 }
 
 #[test]
-fn flows_spilled_to_disk_give_the_same_output() {
+fn records_spilled_to_disk_give_the_same_output() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut inputs = vec![
         root.join("data/samples/macos-catalina-install.pcap"),
@@ -365,10 +365,10 @@ fn flows_spilled_to_disk_give_the_same_output() {
         if rel.ends_with("summary.json") {
             let mut a: serde_json::Value = serde_json::from_slice(&a).unwrap();
             let mut b: serde_json::Value = serde_json::from_slice(&b).unwrap();
-            spilled += b["limits"]["flows_spilled_to_disk"].as_u64().unwrap();
-            assert_eq!(a["limits"]["flows_spilled_to_disk"], 0);
-            a["limits"]["flows_spilled_to_disk"] = 0.into();
-            b["limits"]["flows_spilled_to_disk"] = 0.into();
+            spilled += b["limits"]["records_spilled_to_disk"].as_u64().unwrap();
+            assert_eq!(a["limits"]["records_spilled_to_disk"], 0);
+            a["limits"]["records_spilled_to_disk"] = 0.into();
+            b["limits"]["records_spilled_to_disk"] = 0.into();
             assert_eq!(a, b, "{}", rel.display());
         } else {
             assert!(a == b, "{} differs when flows are spilled", rel.display());

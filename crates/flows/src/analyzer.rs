@@ -13,8 +13,9 @@ use crate::flow::Flow;
 use crate::frag::{Defragmenter, FragLimits};
 use crate::key::{first_sender_is_client, Endpoint, FlowKey};
 use crate::names::{self, NameTable};
+use crate::records::{DnsRow, HttpRow, TlsRow};
 use crate::records::{FlowRecord, NameSource};
-use crate::spill::FlowStore;
+use crate::spill::{Spilled, Store, Stored};
 use crate::summary::{CaptureSummary, Counters, FragStatsSum, Source};
 
 const NS: i64 = 1_000_000_000;
@@ -71,6 +72,9 @@ impl Default for Config {
     }
 }
 
+/// Rows gathered by the dissectors before they move to their stores.
+const ROW_BATCH: usize = 256;
+
 /// Finished flows held in memory before spilling, by default.
 pub const DEFAULT_SPILL_AFTER: usize = 200_000;
 
@@ -86,7 +90,11 @@ pub struct Analyzer {
     /// Live flows, boxed: the table's buckets stay small (a hash table holds up to twice its
     /// entries in buckets, and a flow is some 500 bytes).
     live: crate::FastMap<FlowKey, Box<Flow>>,
-    finished: FlowStore,
+    finished: Store<FlowRecord>,
+    /// DNS, TLS and HTTP rows, moved out of the dissectors' lists in batches.
+    dns_rows: Store<DnsRow>,
+    tls_rows: Store<TlsRow>,
+    http_rows: Store<HttpRow>,
     rows: Rows,
     defrag: Defragmenter,
     next_id: u64,
@@ -106,7 +114,12 @@ pub struct Analyzer {
 impl Analyzer {
     /// An empty table.
     pub fn new(cfg: Config) -> Analyzer {
-        let finished = FlowStore::new(cfg.spill_after);
+        let finished = Store::new(cfg.spill_after);
+        let (dns_rows, tls_rows, http_rows) = (
+            Store::new(cfg.spill_after),
+            Store::new(cfg.spill_after),
+            Store::new(cfg.spill_after),
+        );
         let rows = Rows {
             stream_limits: cfg.stream,
             row_limit: Some(cfg.max_rows),
@@ -119,6 +132,9 @@ impl Analyzer {
             cfg,
             live: crate::FastMap::default(),
             finished,
+            dns_rows,
+            tls_rows,
+            http_rows,
             rows,
             next_id: 1,
             counters: Counters::default(),
@@ -285,6 +301,27 @@ impl Analyzer {
         if self.rows.stream_held > self.cfg.stream.total {
             self.release_streams(ts);
         }
+        self.move_rows(ROW_BATCH);
+    }
+
+    /// Moves the dissectors' rows into their stores (in time order, ties in the order found)
+    /// once more than `batch` of one kind are waiting.
+    fn move_rows(&mut self, batch: usize) {
+        if self.rows.dns.len() > batch {
+            for r in self.rows.dns.drain(..) {
+                self.dns_rows.push(r.ts.as_nanos(), r);
+            }
+        }
+        if self.rows.tls.len() > batch {
+            for r in self.rows.tls.drain(..) {
+                self.tls_rows.push(r.ts.as_nanos(), r);
+            }
+        }
+        if self.rows.http.len() > batch {
+            for r in self.rows.http.drain(..) {
+                self.http_rows.push(r.ts.as_nanos(), r);
+            }
+        }
     }
 
     /// The reassembly budget is spent: the flows whose buffers started holding bytes first are
@@ -412,7 +449,8 @@ impl Analyzer {
         if !wants_dns_name(f.app) {
             f.dns_name = None;
         }
-        self.finished.push(f.into_record());
+        let r = f.into_record();
+        self.finished.push(r.id as i64, r);
     }
 
     /// Ends the capture: finishes every live flow, applies the weaker DNS rule to flows still
@@ -426,17 +464,25 @@ impl Analyzer {
         for f in left {
             self.finish(f);
         }
-        let store = std::mem::replace(&mut self.finished, FlowStore::new(None));
-        let spilled_flows = store.spilled();
-        let spill_failed = store.error.is_some();
+        self.move_rows(0);
+        let store = std::mem::replace(&mut self.finished, Store::new(None));
+        let spilled_flows = store.spilled()
+            + self.dns_rows.spilled()
+            + self.tls_rows.spilled()
+            + self.http_rows.spilled();
+        let spill_failed = store.error.is_some()
+            || self.dns_rows.error.is_some()
+            || self.tls_rows.error.is_some()
+            || self.http_rows.error.is_some();
         let names = std::mem::take(&mut self.rows.names);
         let evicted_names = names.evicted();
-        let (mut flows, spill, kept) = store.finish(names);
-        let table = spill.as_ref().map_or(&kept, |s| s.names());
-        for r in &mut flows {
-            attribute_any(table, r);
-        }
-        flows.sort_unstable_by_key(|f| f.id);
+        let (flows, spill) = store.finish_flows(names);
+        let (dns, spilled_dns) =
+            split(std::mem::replace(&mut self.dns_rows, Store::new(None)).finish());
+        let (tls, spilled_tls) =
+            split(std::mem::replace(&mut self.tls_rows, Store::new(None)).finish());
+        let (http, spilled_http) =
+            split(std::mem::replace(&mut self.http_rows, Store::new(None)).finish());
         let mut counters = reader_stats;
         counters.packets = self.counters.packets;
         counters.undecoded = std::mem::take(&mut self.counters.undecoded);
@@ -448,27 +494,35 @@ impl Analyzer {
         counters.spill_failed = spill_failed;
         counters.evicted_streams = self.evicted_streams;
         counters.shed_flows = self.shed_flows;
-        // Rows in time order (stable: ties keep the order they were found in, which is itself
-        // deterministic).
-        self.rows.dns.sort_by_key(|r| r.ts);
-        self.rows.tls.sort_by_key(|r| r.ts);
-        self.rows.http.sort_by_key(|r| r.ts);
         let mut summary = CaptureSummary {
             sources: vec![source],
             counters,
             first_ts: self.first_ts,
             last_ts: self.last_ts,
             flows,
-            dns: self.rows.dns,
-            tls: self.rows.tls,
-            http: self.rows.http,
+            dns,
+            tls,
+            http,
             hosts: Default::default(),
             local_names: self.rows.local_names,
             fingerprints: self.rows.fingerprints.into_values().collect(),
             spilled: spill.map(Arc::new),
+            spilled_dns,
+            spilled_tls,
+            spilled_http,
         };
         summary.rebuild_hosts();
         summary
+    }
+}
+
+/// Rows in memory, or the spill that holds them all.
+type Split<T> = (Vec<T>, Option<Arc<Spilled<T>>>);
+
+fn split<T>(s: Stored<T>) -> Split<T> {
+    match s {
+        Stored::Mem(v) => (v, None),
+        Stored::Disk(d) => (Vec::new(), Some(Arc::new(d))),
     }
 }
 

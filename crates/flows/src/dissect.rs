@@ -68,6 +68,8 @@ pub struct Rows {
     pub names: NameTable,
     /// Rows dropped because a limit was reached.
     pub dropped: u64,
+    /// DNS, TLS and HTTP rows kept so far (some may have moved on from the lists above).
+    pub kept: [usize; 3],
     /// SYN/SYN-ACK signatures: (host, kind, p0f, normalised tcpdump) -> row.
     pub fingerprints: std::collections::BTreeMap<FpKey, FingerprintRow>,
 }
@@ -214,7 +216,7 @@ impl Rows {
         if kind != "dns" && m.is_response {
             self.local_records(m, kind);
         }
-        if self.dns.len() >= self.max_rows() {
+        if self.kept[0] >= self.max_rows() {
             self.dropped += 1;
             return;
         }
@@ -229,6 +231,7 @@ impl Rows {
                 dns::RData::Other(_) => None,
             })
             .collect();
+        self.kept[0] += 1;
         self.dns.push(DnsRow {
             ts,
             app: kind,
@@ -412,7 +415,8 @@ impl Rows {
                 flow.set_name(sni, NameSource::Quic);
             }
             flow.crypto = None;
-            if self.tls.len() < self.max_rows() {
+            if self.kept[1] < self.max_rows() {
+                self.kept[1] += 1;
                 self.tls.push(row);
             } else {
                 self.dropped += 1;
@@ -425,19 +429,21 @@ impl Rows {
         if let Some(sni) = ch.sni_string().filter(|s| !s.is_empty()) {
             flow.set_name(sni, NameSource::Sni);
         }
-        if self.tls.len() >= self.max_rows() {
+        if self.kept[1] >= self.max_rows() {
             self.dropped += 1;
             return;
         }
+        self.kept[1] += 1;
         let row = hello_row(&mut self.tls_prints, ch, false, ts, flow.id);
         self.tls.push(row);
     }
 
     fn http_row(&mut self, flow_id: u64, r: &http::Request<'_>, ts: Timestamp) {
-        if self.http.len() >= self.max_rows() {
+        if self.kept[2] >= self.max_rows() {
             self.dropped += 1;
             return;
         }
+        self.kept[2] += 1;
         let text = |b: Option<&[u8]>| b.map(text::lossy);
         self.http.push(HttpRow {
             ts,

@@ -13,6 +13,7 @@ use std::collections::BinaryHeap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
@@ -21,21 +22,29 @@ use phonehome_decode::Timestamp;
 
 use crate::key::Endpoint;
 use crate::names::NameTable;
-use crate::records::{DirStats, FlowRecord, NameSource};
+use crate::records::{DirStats, DnsRow, FlowRecord, HttpRow, NameSource, TlsRow};
 
-/// Runs of finished flows written to temporary files, sorted by id within each run, with the
-/// name table rule 3 reads them against.
-pub struct SpilledFlows {
-    runs: Vec<File>,
-    count: u64,
-    names: NameTable,
+/// A record that can go to a temporary file and come back.
+pub trait Record: Sized {
+    /// Appends the record's bytes.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Reads a record written by [`Record::encode`].
+    fn decode(b: &mut &[u8]) -> Option<Self>;
 }
 
-impl fmt::Debug for SpilledFlows {
+/// Records written to temporary files in runs, each sorted by (key, arrival), read back in
+/// that order by a k-way merge that holds one record per run.
+pub struct Spilled<T> {
+    runs: Vec<File>,
+    count: u64,
+    _records: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Spilled<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "SpilledFlows {{ runs: {}, flows: {} }}",
+            "Spilled {{ runs: {}, records: {} }}",
             self.runs.len(),
             self.count
         )
@@ -43,36 +52,126 @@ impl fmt::Debug for SpilledFlows {
 }
 
 /// Two spills are equal only when they are the same spill (they are files, not values).
+impl<T> PartialEq for Spilled<T> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl<T: Record> Spilled<T> {
+    /// Records on disk.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether no record is on disk.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Every record, in (key, arrival) order. A run that cannot be read any more ends early;
+    /// the other runs still come.
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        self.iter_keyed().map(|(_, r)| r)
+    }
+
+    fn iter_keyed(&self) -> impl Iterator<Item = ((i64, u64), T)> + '_ {
+        let mut readers: Vec<RunReader<'_, T>> = self.runs.iter().map(RunReader::new).collect();
+        let mut heap = BinaryHeap::new();
+        for (i, r) in readers.iter_mut().enumerate() {
+            if let Some((k, rec)) = r.next() {
+                heap.push(Reverse((k, i)));
+                r.head = Some(rec);
+            }
+        }
+        std::iter::from_fn(move || {
+            let Reverse((key, i)) = heap.pop()?;
+            let r = &mut readers[i];
+            let rec = r.head.take()?;
+            if let Some((k, next)) = r.next() {
+                heap.push(Reverse((k, i)));
+                r.head = Some(next);
+            }
+            Some((key, rec))
+        })
+    }
+}
+
+/// Finished flows on disk, with the name table that attribution rule 3 reads them against.
+#[derive(Debug)]
+pub struct SpilledFlows {
+    flows: Spilled<FlowRecord>,
+    names: NameTable,
+}
+
+/// Equal only to itself, as [`Spilled`].
 impl PartialEq for SpilledFlows {
     fn eq(&self, other: &Self) -> bool {
         std::ptr::eq(self, other)
     }
 }
 
-/// Collects finished flows, spilling sorted runs to disk past a threshold.
+impl SpilledFlows {
+    /// Flows on disk.
+    pub fn len(&self) -> u64 {
+        self.flows.len()
+    }
+
+    /// Whether no flow is on disk.
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// The name table rule 3 is applied with.
+    pub fn names(&self) -> &NameTable {
+        &self.names
+    }
+
+    /// Every flow in id order, rule 3 applied.
+    pub fn iter(&self) -> impl Iterator<Item = FlowRecord> + '_ {
+        self.flows.iter().map(|mut f| {
+            crate::analyzer::attribute_any(&self.names, &mut f);
+            f
+        })
+    }
+}
+
+/// Collects records, spilling sorted runs to disk past a threshold.
 #[derive(Debug)]
-pub(crate) struct FlowStore {
-    mem: Vec<FlowRecord>,
+pub(crate) struct Store<T> {
+    mem: Vec<(i64, u64, T)>,
     runs: Vec<File>,
     spilled: u64,
+    next: u64,
     spill_after: Option<usize>,
-    /// The first error met while spilling; the flows stay in memory from then on.
+    /// The first error met while spilling; the records stay in memory from then on.
     pub(crate) error: Option<io::Error>,
 }
 
-impl FlowStore {
-    pub(crate) fn new(spill_after: Option<usize>) -> FlowStore {
-        FlowStore {
+/// What a store ends as: all in memory (sorted), or all on disk.
+pub(crate) enum Stored<T> {
+    /// Sorted by (key, arrival).
+    Mem(Vec<T>),
+    /// Every record on disk.
+    Disk(Spilled<T>),
+}
+
+impl<T: Record> Store<T> {
+    pub(crate) fn new(spill_after: Option<usize>) -> Store<T> {
+        Store {
             mem: Vec::new(),
             runs: Vec::new(),
             spilled: 0,
+            next: 0,
             spill_after: spill_after.map(|n| n.max(1)),
             error: None,
         }
     }
 
-    pub(crate) fn push(&mut self, r: FlowRecord) {
-        self.mem.push(r);
+    /// Adds a record that sorts by `key`, ties in arrival order.
+    pub(crate) fn push(&mut self, key: i64, r: T) {
+        self.mem.push((key, self.next, r));
+        self.next += 1;
         if self.error.is_none() && self.spill_after.is_some_and(|n| self.mem.len() >= n) {
             if let Err(e) = self.spill() {
                 self.error = Some(e);
@@ -80,13 +179,26 @@ impl FlowStore {
         }
     }
 
+    /// Records pushed so far.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> u64 {
+        self.next
+    }
+
+    /// Records written to disk so far.
+    pub(crate) fn spilled(&self) -> u64 {
+        self.spilled
+    }
+
     fn spill(&mut self) -> io::Result<()> {
-        self.mem.sort_unstable_by_key(|f| f.id);
+        self.mem.sort_unstable_by_key(|(k, seq, _)| (*k, *seq));
         let mut w = BufWriter::new(tempfile::tempfile()?);
         let mut buf = Vec::with_capacity(256);
-        for r in &self.mem {
+        for (k, seq, r) in &self.mem {
             buf.clear();
-            encode(r, &mut buf);
+            buf.extend_from_slice(&k.to_le_bytes());
+            buf.extend_from_slice(&seq.to_le_bytes());
+            r.encode(&mut buf);
             w.write_all(&(buf.len() as u32).to_le_bytes())?;
             w.write_all(&buf)?;
         }
@@ -97,82 +209,48 @@ impl FlowStore {
         Ok(())
     }
 
-    /// Flows written to disk so far.
-    pub(crate) fn spilled(&self) -> u64 {
-        self.spilled
-    }
-
-    /// The in-memory rest (to be sorted and attributed by the caller), and the spill, if any
-    /// run was written.
-    pub(crate) fn finish(
-        self,
-        names: NameTable,
-    ) -> (Vec<FlowRecord>, Option<SpilledFlows>, NameTable) {
-        if self.runs.is_empty() {
-            return (self.mem, None, names);
+    /// Ends the store: in memory when nothing was spilled (or spilling failed), else the rest
+    /// is spilled too and everything is read back from disk.
+    pub(crate) fn finish(mut self) -> Stored<T> {
+        if !self.runs.is_empty() && self.error.is_none() && !self.mem.is_empty() {
+            if let Err(e) = self.spill() {
+                self.error = Some(e);
+            }
         }
-        let spill = SpilledFlows {
+        if self.runs.is_empty() || self.error.is_some() {
+            // Spilling failed part-way: what is on disk is read back into memory.
+            let disk = Spilled::<T> {
+                runs: std::mem::take(&mut self.runs),
+                count: self.spilled,
+                _records: PhantomData,
+            };
+            let mut all: Vec<(i64, u64, T)> =
+                disk.iter_keyed().map(|((k, q), r)| (k, q, r)).collect();
+            all.append(&mut self.mem);
+            all.sort_by_key(|(k, seq, _)| (*k, *seq));
+            return Stored::Mem(all.into_iter().map(|(_, _, r)| r).collect());
+        }
+        Stored::Disk(Spilled {
             runs: self.runs,
             count: self.spilled,
-            names,
-        };
-        (self.mem, Some(spill), NameTable::default())
+            _records: PhantomData,
+        })
     }
 }
 
-impl SpilledFlows {
-    /// Flows on disk.
-    pub fn len(&self) -> u64 {
-        self.count
-    }
-
-    /// Whether no flow is on disk.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The name table rule 3 is applied with.
-    pub fn names(&self) -> &NameTable {
-        &self.names
-    }
-
-    /// Every spilled flow, merged with `mem` (sorted by id), in id order, rule 3 applied. A run
-    /// that cannot be read any more ends early; the other runs still come.
-    pub fn merged<'a>(&'a self, mem: &'a [FlowRecord]) -> impl Iterator<Item = FlowRecord> + 'a {
-        let mut readers: Vec<RunReader<'a>> = self.runs.iter().map(RunReader::new).collect();
-        let mut heap = BinaryHeap::new();
-        for (i, r) in readers.iter_mut().enumerate() {
-            if let Some(rec) = r.next() {
-                heap.push(Reverse((rec.id, i)));
-                r.head = Some(rec);
-            }
-        }
-        let mut mem = mem.iter().peekable();
-        std::iter::from_fn(move || {
-            let disk = heap.peek().map(|Reverse((id, _))| *id);
-            let from_mem = match (mem.peek(), disk) {
-                (Some(m), Some(d)) => m.id < d,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => return None,
-            };
-            let mut rec = if from_mem {
-                mem.next()?.clone()
-            } else {
-                let Reverse((_, i)) = heap.pop()?;
-                let r = &mut readers[i];
-                let rec = r.head.take()?;
-                if let Some(next) = r.next() {
-                    heap.push(Reverse((next.id, i)));
-                    r.head = Some(next);
+impl Store<FlowRecord> {
+    /// Ends a flow store: the in-memory flows (rule 3 applied with `names`), or the spill that
+    /// keeps `names` for applying it on reading.
+    pub(crate) fn finish_flows(self, names: NameTable) -> (Vec<FlowRecord>, Option<SpilledFlows>) {
+        match self.finish() {
+            Stored::Mem(mut flows) => {
+                for f in &mut flows {
+                    crate::analyzer::attribute_any(&names, f);
                 }
-                rec
-            };
-            if !from_mem {
-                crate::analyzer::attribute_any(&self.names, &mut rec);
+                (flows, None)
             }
-            Some(rec)
-        })
+            Stored::Disk(flows) => (Vec::new(), Some(SpilledFlows { flows, names })),
+        }
     }
 }
 
@@ -192,14 +270,14 @@ impl Read for At<'_> {
 }
 
 /// Reads one run from its start.
-struct RunReader<'a> {
+struct RunReader<'a, T> {
     r: BufReader<At<'a>>,
-    head: Option<FlowRecord>,
+    head: Option<T>,
     buf: Vec<u8>,
 }
 
-impl<'a> RunReader<'a> {
-    fn new(file: &'a File) -> RunReader<'a> {
+impl<'a, T: Record> RunReader<'a, T> {
+    fn new(file: &'a File) -> RunReader<'a, T> {
         RunReader {
             r: BufReader::with_capacity(64 << 10, At { file, pos: 0 }),
             head: None,
@@ -207,12 +285,15 @@ impl<'a> RunReader<'a> {
         }
     }
 
-    fn next(&mut self) -> Option<FlowRecord> {
+    fn next(&mut self) -> Option<((i64, u64), T)> {
         let mut len = [0u8; 4];
         self.r.read_exact(&mut len).ok()?;
         self.buf.resize(u32::from_le_bytes(len) as usize, 0);
         self.r.read_exact(&mut self.buf).ok()?;
-        decode(&mut &self.buf[..])
+        let mut b = &self.buf[..];
+        let k = get_u64(&mut b)? as i64;
+        let seq = get_u64(&mut b)?;
+        Some(((k, seq), T::decode(&mut b)?))
     }
 }
 
@@ -244,6 +325,16 @@ fn put_ts(out: &mut Vec<u8>, t: Timestamp) {
 fn put_dir(out: &mut Vec<u8>, d: &DirStats) {
     for v in [d.packets, d.ip_bytes, d.payload_bytes] {
         out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+impl Record for FlowRecord {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode(self, out);
+    }
+
+    fn decode(b: &mut &[u8]) -> Option<Self> {
+        decode(b)
     }
 }
 
@@ -373,6 +464,142 @@ fn decode(b: &mut &[u8]) -> Option<FlowRecord> {
     })
 }
 
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    out.push(u8::from(s.is_some()));
+    put_str(out, s.unwrap_or(""));
+}
+
+fn get_opt_str(b: &mut &[u8]) -> Option<Option<String>> {
+    let some = get_u8(b)? == 1;
+    let s = get_str(b)?;
+    Some(some.then_some(s))
+}
+
+fn put_strs(out: &mut Vec<u8>, v: &[String]) {
+    out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    for s in v {
+        put_str(out, s);
+    }
+}
+
+fn get_strs(b: &mut &[u8]) -> Option<Vec<String>> {
+    let n = get_u32(b)? as usize;
+    let mut v = Vec::with_capacity(n.min(64));
+    for _ in 0..n {
+        v.push(get_str(b)?);
+    }
+    Some(v)
+}
+
+impl Record for DnsRow {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_ts(out, self.ts);
+        put_str(out, self.app);
+        put_ip(out, self.client);
+        put_ip(out, self.server);
+        out.extend_from_slice(&self.id.to_le_bytes());
+        out.push(u8::from(self.is_response));
+        put_str(out, &self.qname);
+        out.extend_from_slice(&self.qtype.to_le_bytes());
+        out.extend_from_slice(&self.rcode.map_or(u16::MAX, u16::from).to_le_bytes());
+        put_strs(out, &self.answers);
+        put_strs(out, &self.cname_chain);
+        out.push(u8::from(self.ttl_min.is_some()));
+        out.extend_from_slice(&self.ttl_min.unwrap_or(0).to_le_bytes());
+    }
+
+    fn decode(b: &mut &[u8]) -> Option<Self> {
+        let ts = get_ts(b)?;
+        let app = intern(&get_str(b)?);
+        let client = get_ip(b)?;
+        let server = get_ip(b)?;
+        let id = get_u16(b)?;
+        let is_response = get_u8(b)? == 1;
+        let qname = get_str(b)?;
+        let qtype = get_u16(b)?;
+        let rcode = u8::try_from(get_u16(b)?).ok();
+        let answers = get_strs(b)?;
+        let cname_chain = get_strs(b)?;
+        let has_ttl = get_u8(b)? == 1;
+        let ttl = get_u32(b)?;
+        Some(DnsRow {
+            ts,
+            app,
+            client,
+            server,
+            id,
+            is_response,
+            qname,
+            qtype,
+            rcode,
+            answers,
+            cname_chain,
+            ttl_min: has_ttl.then_some(ttl),
+        })
+    }
+}
+
+impl Record for TlsRow {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_ts(out, self.ts);
+        out.extend_from_slice(&self.flow_id.to_le_bytes());
+        put_opt_str(out, self.sni.as_deref());
+        out.extend_from_slice(&(self.versions.len() as u32).to_le_bytes());
+        for v in &self.versions {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        put_strs(out, &self.alpn);
+        put_str(out, &self.ja3);
+        put_str(out, &self.ja3_string);
+        put_str(out, &self.ja4);
+    }
+
+    fn decode(b: &mut &[u8]) -> Option<Self> {
+        let ts = get_ts(b)?;
+        let flow_id = get_u64(b)?;
+        let sni = get_opt_str(b)?;
+        let n = get_u32(b)? as usize;
+        let mut versions = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            versions.push(get_u16(b)?);
+        }
+        Some(TlsRow {
+            ts,
+            flow_id,
+            sni,
+            versions,
+            alpn: get_strs(b)?,
+            ja3: get_str(b)?,
+            ja3_string: get_str(b)?,
+            ja4: get_str(b)?,
+        })
+    }
+}
+
+impl Record for HttpRow {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_ts(out, self.ts);
+        out.extend_from_slice(&self.flow_id.to_le_bytes());
+        put_str(out, &self.method);
+        put_opt_str(out, self.host.as_deref());
+        put_str(out, &self.uri);
+        put_opt_str(out, self.user_agent.as_deref());
+        put_opt_str(out, self.content_type.as_deref());
+    }
+
+    fn decode(b: &mut &[u8]) -> Option<Self> {
+        Some(HttpRow {
+            ts: get_ts(b)?,
+            flow_id: get_u64(b)?,
+            method: get_str(b)?,
+            host: get_opt_str(b)?,
+            uri: get_str(b)?,
+            user_agent: get_opt_str(b)?,
+            content_type: get_opt_str(b)?,
+        })
+    }
+}
+
 const SOURCES: [NameSource; 7] = [
     NameSource::Sni,
     NameSource::Quic,
@@ -472,20 +699,38 @@ mod tests {
     }
 
     #[test]
-    fn runs_and_memory_merge_in_id_order() {
-        let mut store = FlowStore::new(Some(3));
-        // Finished out of order, as flows are.
-        for id in [5, 1, 3, 2, 9, 4, 8, 6, 7, 10] {
-            store.push(rec(id, Some("h.example")));
+    fn runs_merge_in_key_then_arrival_order() {
+        let mut store = Store::new(Some(3));
+        // Finished out of order, as flows are; two records share key 4.
+        for id in [5, 1, 3, 2, 9, 4, 8, 6, 7, 10, 4] {
+            let mut r = rec(id, Some("h.example"));
+            r.history = format!("{}", store.len());
+            store.push(id as i64, r);
         }
         assert_eq!(store.spilled(), 9);
-        let (mut mem, spill, _) = store.finish(NameTable::default());
-        mem.sort_by_key(|f| f.id);
-        let spill = spill.unwrap();
-        assert_eq!(spill.len(), 9);
-        let ids: Vec<u64> = spill.merged(&mem).map(|f| f.id).collect();
-        assert_eq!(ids, (1..=10).collect::<Vec<_>>());
-        // Reading twice gives the same.
-        assert_eq!(spill.merged(&mem).count(), 10);
+        let Stored::Disk(spill) = store.finish() else {
+            panic!("spilled")
+        };
+        assert_eq!(spill.len(), 11);
+        let got: Vec<(u64, String)> = spill.iter().map(|f| (f.id, f.history)).collect();
+        let ids: Vec<u64> = got.iter().map(|g| g.0).collect();
+        assert_eq!(ids, vec![1, 2, 3, 4, 4, 5, 6, 7, 8, 9, 10]);
+        // Ties keep their arrival order.
+        assert_eq!((got[3].1.as_str(), got[4].1.as_str()), ("5", "10"));
+        // Reading twice, even at once, gives the same.
+        let (a, b) = (spill.iter(), spill.iter());
+        assert_eq!(a.zip(b).filter(|(x, y)| x == y).count(), 11);
+    }
+
+    #[test]
+    fn a_store_that_never_spills_stays_in_memory_sorted() {
+        let mut store = Store::new(None);
+        for id in [3, 1, 2] {
+            store.push(id, rec(id as u64, None));
+        }
+        let Stored::Mem(v) = store.finish() else {
+            panic!("in memory")
+        };
+        assert_eq!(v.iter().map(|f| f.id).collect::<Vec<_>>(), vec![1, 2, 3]);
     }
 }

@@ -10,7 +10,7 @@ use phonehome_decode::{Timestamp, Warning};
 use crate::frag::FragStats;
 use crate::hosts::{aggregate, HostStats};
 use crate::records::{DnsRow, FingerprintRow, FlowRecord, HttpRow, LocalName, TlsRow};
-use crate::spill::SpilledFlows;
+use crate::spill::{Record, Spilled, SpilledFlows};
 
 /// Where the packets came from: one entry per capture file.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,8 @@ pub struct Counters {
     pub evicted_streams: u64,
     /// Flows finished early because the live-flow limit was reached.
     pub shed_flows: u64,
-    /// Finished flows written to temporary files (memory bound; the output is the same).
+    /// Finished flows and DNS/TLS/HTTP rows written to temporary files (memory bound; the
+    /// output is the same).
     pub spilled_flows: u64,
     /// Whether writing a temporary file failed (the flows then stayed in memory).
     pub spill_failed: bool,
@@ -130,6 +131,31 @@ pub struct CaptureSummary {
     pub fingerprints: Vec<FingerprintRow>,
     /// Flows written to temporary files while the capture was read (see [`crate::spill`]).
     pub spilled: Option<Arc<SpilledFlows>>,
+    /// DNS rows on disk (then `dns` is empty): read them with [`CaptureSummary::dns_rows`].
+    pub spilled_dns: Option<Arc<Spilled<DnsRow>>>,
+    /// TLS rows on disk (then `tls` is empty).
+    pub spilled_tls: Option<Arc<Spilled<TlsRow>>>,
+    /// HTTP rows on disk (then `http` is empty).
+    pub spilled_http: Option<Arc<Spilled<HttpRow>>>,
+}
+
+/// Rows from memory, or from their spill.
+fn rows_of<'a, T: Record + Clone>(
+    mem: &'a [T],
+    disk: &'a Option<Arc<Spilled<T>>>,
+) -> Box<dyn Iterator<Item = Cow<'a, T>> + 'a> {
+    match disk {
+        None => Box::new(mem.iter().map(Cow::Borrowed)),
+        Some(d) => Box::new(
+            mem.iter()
+                .map(Cow::Borrowed)
+                .chain(d.iter().map(Cow::Owned)),
+        ),
+    }
+}
+
+fn count_of<T: Record>(mem: &[T], disk: &Option<Arc<Spilled<T>>>) -> u64 {
+    mem.len() as u64 + disk.as_ref().map_or(0, |d| d.len())
 }
 
 impl CaptureSummary {
@@ -150,8 +176,43 @@ impl CaptureSummary {
     pub fn flow_iter(&self) -> Box<dyn Iterator<Item = Cow<'_, FlowRecord>> + '_> {
         match &self.spilled {
             None => Box::new(self.flows.iter().map(Cow::Borrowed)),
-            Some(s) => Box::new(s.merged(&self.flows).map(Cow::Owned)),
+            Some(s) => Box::new(
+                self.flows
+                    .iter()
+                    .map(Cow::Borrowed)
+                    .chain(s.iter().map(Cow::Owned)),
+            ),
         }
+    }
+
+    /// Every DNS row in time order, from memory or disk.
+    pub fn dns_rows(&self) -> Box<dyn Iterator<Item = Cow<'_, DnsRow>> + '_> {
+        rows_of(&self.dns, &self.spilled_dns)
+    }
+
+    /// Every TLS row in time order.
+    pub fn tls_rows(&self) -> Box<dyn Iterator<Item = Cow<'_, TlsRow>> + '_> {
+        rows_of(&self.tls, &self.spilled_tls)
+    }
+
+    /// Every HTTP row in time order.
+    pub fn http_rows(&self) -> Box<dyn Iterator<Item = Cow<'_, HttpRow>> + '_> {
+        rows_of(&self.http, &self.spilled_http)
+    }
+
+    /// DNS rows, in memory and on disk.
+    pub fn dns_count(&self) -> u64 {
+        count_of(&self.dns, &self.spilled_dns)
+    }
+
+    /// TLS rows, in memory and on disk.
+    pub fn tls_count(&self) -> u64 {
+        count_of(&self.tls, &self.spilled_tls)
+    }
+
+    /// HTTP rows, in memory and on disk.
+    pub fn http_count(&self) -> u64 {
+        count_of(&self.http, &self.spilled_http)
     }
 
     /// How many flows there are, in memory and on disk.
@@ -165,6 +226,18 @@ impl CaptureSummary {
             let all: Vec<FlowRecord> = self.flow_iter().map(Cow::into_owned).collect();
             self.flows = all;
             self.spilled = None;
+        }
+        if self.spilled_dns.is_some() {
+            self.dns = self.dns_rows().map(Cow::into_owned).collect();
+            self.spilled_dns = None;
+        }
+        if self.spilled_tls.is_some() {
+            self.tls = self.tls_rows().map(Cow::into_owned).collect();
+            self.spilled_tls = None;
+        }
+        if self.spilled_http.is_some() {
+            self.http = self.http_rows().map(Cow::into_owned).collect();
+            self.spilled_http = None;
         }
     }
 

@@ -91,11 +91,12 @@ pub fn read(path: &Path, labeller: &Labeller<'_>) -> Result<Tables, ReportError>
     let labels = labeller.label(&summary);
     let order = host_order(&summary, &labels, SortBy::FirstSeen);
     let flows = text_rows(&tables::flows(&summary, labeller));
+    let tls = text_rows(&tables::tls(&summary));
     Ok(Tables {
         hosts: text_rows(&tables::hosts(&summary, &labels, &order)),
         flows,
         fingerprints: text_rows(&tables::fingerprints(&summary, &labels)),
-        tls: text_rows(&tables::tls(&summary)),
+        tls,
         local_names: summary
             .local_names
             .iter()

@@ -247,7 +247,7 @@ pub fn flows<'a, 'r: 'a>(s: &'a CaptureSummary, labeller: &'a Labeller<'r>) -> T
 /// The first HTTP request path of each flow (what the path rules look at).
 pub fn first_paths(s: &CaptureSummary) -> std::collections::BTreeMap<u64, String> {
     let mut m = std::collections::BTreeMap::new();
-    for h in &s.http {
+    for h in s.http_rows() {
         m.entry(h.flow_id).or_insert_with(|| h.uri.clone());
     }
     m
@@ -346,7 +346,7 @@ pub fn hosts<'a>(s: &CaptureSummary, labels: &Labels, order: &[&str]) -> Table<'
 /// `dns.csv`.
 pub fn dns(s: &CaptureSummary) -> Table<'_> {
     let make: MakeRows<'_> = Box::new(move || {
-        Box::new(s.dns.iter().map(move |d| {
+        Box::new(s.dns_rows().map(move |d| {
             vec![
                 ts(d.ts),
                 Cell::Secs(s.rel_s(d.ts)),
@@ -372,11 +372,9 @@ pub fn dns(s: &CaptureSummary) -> Table<'_> {
 }
 
 /// `tls.csv`.
-pub fn tls<'a>(s: &CaptureSummary) -> Table<'a> {
-    let rows = s
-        .tls
-        .iter()
-        .map(|t| {
+pub fn tls(s: &CaptureSummary) -> Table<'_> {
+    let make: MakeRows<'_> = Box::new(move || {
+        Box::new(s.tls_rows().map(move |t| {
             vec![
                 ts(t.ts),
                 Cell::Secs(s.rel_s(t.ts)),
@@ -394,21 +392,19 @@ pub fn tls<'a>(s: &CaptureSummary) -> Table<'a> {
                 Cell::Text(t.ja4.clone()),
                 Cell::Text(t.ja3_string.clone()),
             ]
-        })
-        .collect();
+        }))
+    });
     Table {
         name: "tls",
         columns: TLS_COLUMNS.to_vec(),
-        rows: RowSource::Held(rows),
+        rows: RowSource::Made(make),
     }
 }
 
 /// `http.csv`.
-pub fn http<'a>(s: &CaptureSummary) -> Table<'a> {
-    let rows = s
-        .http
-        .iter()
-        .map(|h| {
+pub fn http(s: &CaptureSummary) -> Table<'_> {
+    let make: MakeRows<'_> = Box::new(move || {
+        Box::new(s.http_rows().map(move |h| {
             vec![
                 ts(h.ts),
                 Cell::Secs(s.rel_s(h.ts)),
@@ -419,12 +415,12 @@ pub fn http<'a>(s: &CaptureSummary) -> Table<'a> {
                 Cell::opt(h.user_agent.as_deref()),
                 Cell::opt(h.content_type.as_deref()),
             ]
-        })
-        .collect();
+        }))
+    });
     Table {
         name: "http",
         columns: HTTP_COLUMNS.to_vec(),
-        rows: RowSource::Held(rows),
+        rows: RowSource::Made(make),
     }
 }
 
