@@ -55,4 +55,4 @@ run "$flood" file
 run "$flood" file --max-dns-addresses 100000 --max-rows 100000
 run "$long" file
 run "$long" stdin
-run "$long" stdin --spill-after 20000 --max-rows 50000
+run "$long" stdin --spill-after 0

@@ -76,7 +76,7 @@ impl Default for Config {
 const ROW_BATCH: usize = 256;
 
 /// Finished flows held in memory before spilling, by default.
-pub const DEFAULT_SPILL_AFTER: usize = 200_000;
+pub const DEFAULT_SPILL_AFTER: usize = 20_000;
 
 fn ns(s: f64) -> i64 {
     (s * 1e9).clamp(0.0, i64::MAX as f64) as i64
