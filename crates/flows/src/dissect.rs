@@ -224,8 +224,8 @@ impl Rows {
             .answers()
             .take(MAX_ANSWERS_PER_ROW)
             .filter_map(|r| match &r.data {
-                dns::RData::A(a) => Some(a.to_string()),
-                dns::RData::Aaaa(a) => Some(a.to_string()),
+                dns::RData::A(a) => Some(text::ip(IpAddr::V4(*a))),
+                dns::RData::Aaaa(a) => Some(text::ip(IpAddr::V6(*a))),
                 dns::RData::Cname(n) | dns::RData::Ptr(n) => Some(n.to_lowercase_string()),
                 dns::RData::Svcb { target, .. } => Some(target.to_lowercase_string()),
                 dns::RData::Other(_) => None,

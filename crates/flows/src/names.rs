@@ -78,15 +78,21 @@ pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
     };
     let answers: Vec<_> = msg.answers().collect();
     r.ttl_min = answers.iter().map(|a| a.ttl).min();
+    // Each answer's owner name, once.
+    let owners: Vec<String> = answers
+        .iter()
+        .map(|a| a.name.to_lowercase_string())
+        .collect();
     // Follow CNAMEs from the queried name.
     let mut owner = qname;
     for _ in 0..MAX_CHAIN {
-        let next = answers.iter().find_map(|a| match &a.data {
-            RData::Cname(t) if a.name.to_lowercase_string() == owner => {
-                Some(t.to_lowercase_string())
-            }
-            _ => None,
-        });
+        let next = answers
+            .iter()
+            .zip(&owners)
+            .find_map(|(a, o)| match &a.data {
+                RData::Cname(t) if *o == owner => Some(t.to_lowercase_string()),
+                _ => None,
+            });
         match next {
             Some(t) if !r.chain.contains(&t) && t != r.qname => {
                 r.chain.push(t.clone());
@@ -98,8 +104,8 @@ pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
     let names: Vec<&str> = std::iter::once(r.qname.as_str())
         .chain(r.chain.iter().map(String::as_str))
         .collect();
-    for a in &answers {
-        let on_chain = names.contains(&a.name.to_lowercase_string().as_str());
+    for (a, o) in answers.iter().zip(&owners) {
+        let on_chain = names.contains(&o.as_str());
         match &a.data {
             RData::A(v4) if on_chain => r.addresses.push(IpAddr::V4(*v4)),
             RData::Aaaa(v6) if on_chain => r.addresses.push(IpAddr::V6(*v6)),

@@ -2,6 +2,7 @@
 //! CSV, JSON and JSON Lines alike.
 
 use phonehome_decode::app::tls::version_name;
+use phonehome_decode::text::ip;
 use phonehome_decode::Timestamp;
 use phonehome_flows::{proto_name, CaptureSummary, FlowRecord};
 
@@ -261,9 +262,9 @@ fn flow_row(s: &CaptureSummary, f: &FlowRecord, l: &Label) -> Vec<Cell> {
         Cell::Secs(s.rel_s(f.start)),
         Cell::Secs(f.end.since(f.start)),
         Cell::Text(proto_name(f.proto)),
-        Cell::Text(f.client.ip.to_string()),
+        Cell::Text(ip(f.client.ip)),
         Cell::Int(u64::from(f.client.port)),
-        Cell::Text(f.server.ip.to_string()),
+        Cell::Text(ip(f.server.ip)),
         Cell::Int(u64::from(f.server.port)),
         f.vlan.map_or(Cell::Empty, |v| Cell::Int(u64::from(v))),
         Cell::Text(f.conn_state.into()),
@@ -350,8 +351,8 @@ pub fn dns(s: &CaptureSummary) -> Table<'_> {
             vec![
                 ts(d.ts),
                 Cell::Secs(s.rel_s(d.ts)),
-                Cell::Text(d.client.to_string()),
-                Cell::Text(d.server.to_string()),
+                Cell::Text(ip(d.client)),
+                Cell::Text(ip(d.server)),
                 Cell::Int(u64::from(d.id)),
                 Cell::Text(d.qname.clone()),
                 Cell::Text(qtype_name(d.qtype)),

@@ -113,7 +113,7 @@ impl<'a> Name<'a> {
     /// printable ASCII and the characters `.` and `\` inside a label are escaped as `\DDD`
     /// (as `dig` does), so a hostile name cannot smuggle control characters or fake dots.
     pub fn to_lowercase_string(&self) -> String {
-        let mut s = String::new();
+        let mut s = String::with_capacity(32);
         self.write(&mut s, true);
         s
     }
@@ -126,7 +126,10 @@ impl<'a> Name<'a> {
             for &c in label {
                 match c {
                     b'.' | b'\\' | 0..=0x20 | 0x7f.. => {
-                        s.push_str(&format!("\\{c:03}"));
+                        s.push('\\');
+                        for d in [c / 100, c / 10 % 10, c % 10] {
+                            s.push(char::from(b'0' + d));
+                        }
                     }
                     _ => s.push(if lower { c.to_ascii_lowercase() } else { c } as char),
                 }
