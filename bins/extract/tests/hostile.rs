@@ -2,7 +2,7 @@
 //! protocol carries them, and every limit is a flag that is counted, warned once, and survived.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use phonehome_testkit::build::{client_hello, Capture};
@@ -12,6 +12,23 @@ fn bin() -> Command {
     let mut c = Command::cargo_bin("phonehome-extract").expect("binary built");
     c.env_remove("NO_COLOR");
     c
+}
+
+/// Writes `capture` as `dir/name`, runs the extractor on it with `flags` into `dir/out-<name>`,
+/// checks the exit status, and returns the output folder.
+fn extract_into(dir: &Path, name: &str, capture: Vec<u8>, flags: &[&str], code: i32) -> PathBuf {
+    let cap = dir.join(name);
+    fs::write(&cap, capture).unwrap();
+    let out = dir.join(format!("out-{name}"));
+    bin()
+        .arg("-q")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(&cap)
+        .assert()
+        .code(code);
+    out
 }
 
 /// The leads OWASP lists for CSV injection.
@@ -113,16 +130,14 @@ fn all_cells(dir: &Path) -> Vec<(String, String)> {
 fn no_lead_becomes_a_formula_whatever_protocol_carries_it() {
     let dir = TempDir::new("leads");
     for (i, lead) in LEADS.iter().enumerate() {
-        let cap = dir.path().join(format!("lead{i}.pcap"));
-        fs::write(&cap, leading(lead, i as u8)).unwrap();
-        let out = dir.path().join(format!("out{i}"));
-        bin()
-            .arg("-q")
-            .arg("-o")
-            .arg(&out)
-            .arg(&cap)
-            .assert()
-            .code(0);
+        let capture = leading(lead, i as u8);
+        let out = extract_into(
+            dir.path(),
+            &format!("lead{i}.pcap"),
+            capture.clone(),
+            &[],
+            0,
+        );
         let cells = all_cells(&out);
         let bad: Vec<_> = cells.iter().filter(|(_, c)| formula_like(c)).collect();
         assert!(bad.is_empty(), "lead {lead:?}: {bad:?}");
@@ -178,13 +193,13 @@ fn no_lead_becomes_a_formula_whatever_protocol_carries_it() {
             );
         }
         // --raw-csv leaves the text as captured.
-        let raw = dir.path().join(format!("raw{i}"));
-        bin()
-            .args(["-q", "--raw-csv", "-o"])
-            .arg(&raw)
-            .arg(&cap)
-            .assert()
-            .code(0);
+        let raw = extract_into(
+            dir.path(),
+            &format!("raw{i}.pcap"),
+            capture,
+            &["--raw-csv"],
+            0,
+        );
         let tls = read_csv(&raw.join("tls.csv"));
         assert_eq!(tls[0]["sni"], format!("{lead}sni.example"));
     }
@@ -268,15 +283,8 @@ fn the_reassembly_limit_is_a_flag_counted_and_warned_once() {
     );
     assert_eq!(code, 1, "{stderr}");
     // All 200 connections are still there, each seen as TLS from what its buffer held.
-    let cap = dir.path().join("stalled.pcap");
-    fs::write(&cap, stalled_hellos(200)).unwrap();
-    let out = dir.path().join("out");
-    bin()
-        .args(["-q", "--max-reassembly-bytes", "20000", "-o"])
-        .arg(&out)
-        .arg(&cap)
-        .assert()
-        .code(1);
+    let flags = ["--max-reassembly-bytes", "20000"];
+    let out = extract_into(dir.path(), "stalled.pcap", stalled_hellos(200), &flags, 1);
     let flows = read_csv(&out.join("flows.csv"));
     assert_eq!(flows.len(), 200);
     assert!(flows.iter().all(|f| f["app"] == "tls"));
@@ -390,16 +398,7 @@ fn invalid_utf8_is_shown_escaped_not_dropped() {
         b"GET /caf\xe9?\xff HTTP/1.1\r\nHost: bad\xffname.example\r\nUser-Agent: A\xc3\r\n\r\n",
     );
     let dir = TempDir::new("utf8");
-    let cap = dir.path().join("utf8.pcap");
-    fs::write(&cap, c.finish()).unwrap();
-    let out = dir.path().join("out");
-    bin()
-        .arg("-q")
-        .arg("-o")
-        .arg(&out)
-        .arg(&cap)
-        .assert()
-        .code(0);
+    let out = extract_into(dir.path(), "utf8.pcap", c.finish(), &[], 0);
     let http = read_csv(&out.join("http.csv"));
     assert_eq!(http[0]["uri"], "/caf\\xe9?\\xff");
     assert_eq!(http[0]["host"], "bad\\xffname.example");
