@@ -225,32 +225,44 @@ fn run(args: &Args) -> Result<u8> {
 }
 
 /// One warning per limit that was reached while reading a capture (each counted in full in
-/// summary.json `limits`).
+/// summary.json `limits`), and one if temporary files could not be written.
 fn limit_warnings(c: &phonehome_flows::summary::Counters, args: &Args) -> Vec<String> {
-    let mut out = Vec::new();
-    if c.shed_flows > 0 {
-        out.push(format!(
-            "live-flow limit reached (--max-flows {}): {} flows finished early",
-            args.max_flows, c.shed_flows
-        ));
-    }
-    if c.evicted_streams > 0 {
-        out.push(format!(
-            "reassembly limit reached (--max-reassembly-bytes {}): {} buffers dissected early and released",
-            args.max_reassembly_bytes, c.evicted_streams
-        ));
-    }
-    if c.evicted_name_addresses > 0 {
-        out.push(format!(
-            "DNS name table full (--max-dns-addresses {}): {} addresses forgotten, oldest first",
-            args.max_dns_addresses, c.evicted_name_addresses
-        ));
-    }
-    if c.dropped_rows > 0 {
-        out.push(format!(
-            "row limit reached (--max-rows {}): {} DNS/TLS/HTTP rows not kept",
-            args.max_rows, c.dropped_rows
-        ));
+    let limits: [(u64, &str, usize, &str); 4] = [
+        (
+            c.shed_flows,
+            "live-flow limit reached (--max-flows",
+            args.max_flows,
+            "flows finished early",
+        ),
+        (
+            c.evicted_streams,
+            "reassembly limit reached (--max-reassembly-bytes",
+            args.max_reassembly_bytes,
+            "buffers dissected early and released",
+        ),
+        (
+            c.evicted_name_addresses,
+            "DNS name table full (--max-dns-addresses",
+            args.max_dns_addresses,
+            "addresses forgotten, oldest first",
+        ),
+        (
+            c.dropped_rows,
+            "row limit reached (--max-rows",
+            args.max_rows,
+            "DNS/TLS/HTTP rows not kept",
+        ),
+    ];
+    let mut out: Vec<String> = limits
+        .iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, what, limit, result)| format!("{what} {limit}): {n} {result}"))
+        .collect();
+    if c.spill_failed {
+        out.push(
+            "temporary files could not be written ($TMPDIR): finished flows and rows were kept in memory"
+                .into(),
+        );
     }
     out
 }

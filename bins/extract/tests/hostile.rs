@@ -406,3 +406,37 @@ fn invalid_utf8_is_shown_escaped_not_dropped() {
     let flows = read_csv(&out.join("flows.csv"));
     assert_eq!(flows[0]["hostname"], "bad\\xffname.example");
 }
+
+#[test]
+fn unwritable_temporary_files_keep_records_in_memory_and_warn() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cap = root.join("data/samples/macos-catalina-install.pcap");
+    let dir = TempDir::new("notmp");
+    let (good, bad) = (dir.path().join("good"), dir.path().join("bad"));
+    bin()
+        .args(["-q", "--spill-after", "0", "-o"])
+        .arg(&good)
+        .arg(&cap)
+        .assert()
+        .code(0);
+    let o = bin()
+        .env("TMPDIR", dir.path().join("does-not-exist"))
+        .args(["-q", "--spill-after", "3", "-o"])
+        .arg(&bad)
+        .arg(&cap)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        lines_with(&stderr, "temporary files could not be written"),
+        1,
+        "{stderr}"
+    );
+    for f in ["flows.csv", "dns.csv", "tls.csv", "http.csv", "hosts.csv"] {
+        assert!(
+            fs::read(good.join(f)).unwrap() == fs::read(bad.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
