@@ -51,7 +51,9 @@ pub struct Args {
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub until: Option<f64>,
 
-    /// Worker threads for several captures (default: all cores).
+    /// Worker threads (default: all cores). Several captures are extracted side by side; with
+    /// fewer captures than threads, each capture is also read on a thread of its own beside
+    /// its analysis. The output is the same whatever the count.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use phonehome_decode::{CaptureReader, ReadLimits};
 use phonehome_domains::{Rules, Vendor};
 use phonehome_flows::dissect::StreamLimits;
-use phonehome_flows::{analyze, CaptureSummary, Config};
+use phonehome_flows::{analyze_with, CaptureSummary, Config};
 use phonehome_report::sanitize::terminal;
 use phonehome_report::summary::{summary_json, Stamp};
 use phonehome_report::term::{host_order, render, SortBy, TableOptions};
@@ -125,6 +125,9 @@ fn run(args: &Args) -> Result<u8> {
         .build()
         .context("thread pool")?;
     let bar = progress::Bar::new(show_progress, &paths);
+    // Fewer captures than threads: each capture is read on a thread of its own beside its
+    // analysis (same output, see `analyze_with`).
+    let read_ahead = pool.current_num_threads() > paths.len();
     let results: Vec<(PathBuf, Result<Done>)> = pool.install(|| {
         paths
             .par_iter()
@@ -132,7 +135,7 @@ fn run(args: &Args) -> Result<u8> {
             .map(|(p, name)| {
                 // A bug on one hostile capture must not cost the batch its other outputs.
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    extract_one(p, name, &cfg, limits, &labeller, &bar)
+                    extract_one(p, name, &cfg, limits, read_ahead, &labeller, &bar)
                 }))
                 .unwrap_or_else(|_| {
                     Err(anyhow::anyhow!(
@@ -272,12 +275,13 @@ fn extract_one(
     name: &str,
     cfg: &Config,
     limits: ReadLimits,
+    read_ahead: bool,
     labeller: &Labeller<'_>,
     bar: &progress::Bar,
 ) -> Result<Done> {
     let mut reader = CaptureReader::open_with(path, limits)?;
     let handle = bar.start(path);
-    let summary = analyze(&mut reader, cfg.clone(), |bytes, frames| {
+    let summary = analyze_with(&mut reader, cfg.clone(), read_ahead, |bytes, frames| {
         handle.set(bytes, frames)
     });
     handle.done();

@@ -731,3 +731,80 @@ fn the_live_flow_limit_is_a_flag() {
         serde_json::from_slice(&fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     assert!(summary["limits"]["flows_finished_early"].as_u64().unwrap() > 0);
 }
+
+/// One capture and two threads: the capture is read on a thread of its own while the other
+/// analyses it, handing read buffers over without copying. Every output byte must be the same
+/// as with one thread, for files spanning many read buffers, damaged files, gzip and stdin.
+#[test]
+fn one_capture_read_ahead_gives_the_same_bytes() {
+    use std::io::Write;
+    let dir = TempDir::new("ahead");
+    let install = root().join("data/samples/macos-catalina-install.pcap");
+    let whole = fs::read(&install).unwrap();
+    assert!(whole.len() > 3 << 20, "spans several 1 MiB read buffers");
+    let cut = dir.path().join("cut.pcap");
+    fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    let gz = dir.path().join("install.pcap.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&whole).unwrap();
+    fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let mut inputs = vec![install.clone(), cut, gz];
+    match corpus() {
+        Some(c) => inputs.extend(
+            [
+                "general/pcapplusplus/many-protocols.pcap",
+                "general/pcapplusplus/tls2.pcap",
+                "ndpi/pcap/1kxun.pcap",
+                "malformed/pcap-parser/wireshark_samples-test.pcapng",
+            ]
+            .map(|p| c.join(p)),
+        ),
+        None => eprintln!("corpus absent: read-ahead checked on the project's samples only"),
+    }
+    let run = |threads: &str, input: &Path, n: usize| {
+        let d = TempDir::new(&format!("ahead-{threads}-{n}"));
+        let out = bin()
+            .args(["-q", "--threads", threads, "-o"])
+            .arg(d.path())
+            .arg(input)
+            .output()
+            .unwrap();
+        (out.status.code(), out.stderr, tree(d.path()), d)
+    };
+    for (n, input) in inputs.iter().enumerate() {
+        let (c1, e1, t1, _d1) = run("1", input, n);
+        let (c2, e2, t2, _d2) = run("2", input, n);
+        assert!(
+            c1 == Some(0) || c1 == Some(1),
+            "{}: {c1:?}",
+            input.display()
+        );
+        assert_eq!((c1, &e1), (c2, &e2), "{}", input.display());
+        assert_eq!(t1.len(), 8, "{}", input.display());
+        assert!(t1 == t2, "{}: --threads 1 and 2 differ", input.display());
+    }
+    // The damaged copy still warns, with the byte offset, and keeps its flows.
+    let (code, err, t, _d) = run("2", &inputs[1], 99);
+    assert_eq!(code, Some(1));
+    assert!(String::from_utf8_lossy(&err).contains("offset"), "{err:?}");
+    assert!(t
+        .iter()
+        .any(|(p, b)| p.ends_with("flows.csv") && b.len() > 1000));
+    // Standard input, read ahead the same way.
+    let stdin = |threads: &str| {
+        let d = TempDir::new(&format!("ahead-stdin-{threads}"));
+        bin()
+            .args(["-q", "--threads", threads, "-o"])
+            .arg(d.path())
+            .arg("-")
+            .pipe_stdin(&install)
+            .unwrap()
+            .assert()
+            .code(0);
+        (tree(d.path()), d)
+    };
+    assert!(
+        stdin("1").0 == stdin("2").0,
+        "stdin: --threads 1 and 2 differ"
+    );
+}

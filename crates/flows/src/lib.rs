@@ -46,7 +46,7 @@ pub mod stream;
 pub mod summary;
 pub mod tcpstate;
 
-pub use analyzer::{analyze, Analyzer, Config};
+pub use analyzer::{analyze, analyze_with, Analyzer, Config};
 pub use hosts::HostStats;
 pub use key::{Endpoint, FlowKey};
 pub use records::{

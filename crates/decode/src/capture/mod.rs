@@ -3,9 +3,14 @@
 //!
 //! Files, compressed files and stdin are all streamed through one buffer that grows only to the
 //! largest record (streaming measured faster than memory-mapping from page cache, see
-//! `docs/benchmarks.md`); in-memory captures are parsed in place. Damage never aborts a read: a truncated or impossible record ends the
-//! capture with a [`Warning`] that names the byte offset, and every frame before it is delivered.
+//! `docs/benchmarks.md`); in-memory captures are parsed in place. With
+//! [`CaptureReader::for_each_frame_read_ahead`] the reading (and decompression) runs on a
+//! thread of its own and whole buffers move to the caller's thread, uncopied.
+//!
+//! Damage never aborts a read: a truncated or impossible record ends the capture with a
+//! [`Warning`] that names the byte offset, and every frame before it is delivered.
 
+mod ahead;
 mod pcap;
 mod pcapng;
 mod sniff;
@@ -112,6 +117,35 @@ pub(crate) struct Located {
     pub(crate) ts: Timestamp,
     pub(crate) link_type: u16,
     pub(crate) interface: u32,
+}
+
+/// A frame located in a buffer: [`Frame`] with the bytes as a range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameMeta {
+    ts: Timestamp,
+    link_type: u16,
+    interface: u32,
+    orig_len: u32,
+    start: usize,
+    len: usize,
+    offset: u64,
+    number: u64,
+}
+
+impl FrameMeta {
+    /// The frame, its bytes taken from `buf`.
+    #[inline]
+    pub(crate) fn frame(self, buf: &[u8]) -> Frame<'_> {
+        Frame {
+            ts: self.ts,
+            link_type: self.link_type,
+            interface: self.interface,
+            orig_len: self.orig_len,
+            data: buf.get(self.start..self.start + self.len).unwrap_or(&[]),
+            offset: self.offset,
+            number: self.number,
+        }
+    }
 }
 
 /// What a format-specific step found.
@@ -315,6 +349,12 @@ impl CaptureReader {
     ///
     /// [`warnings`]: CaptureReader::warnings
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
+        let m = self.next_meta()?;
+        Some(m.frame(self.src.buffer()))
+    }
+
+    /// Finds the next frame and says where its bytes lie in [`Source::buffer`].
+    fn next_meta(&mut self) -> Option<FrameMeta> {
         if self.pending > 0 {
             self.src.consume(self.pending);
             self.stats.stream_bytes += self.pending as u64;
@@ -365,18 +405,22 @@ impl CaptureReader {
             self.stats.snapped_frames += 1;
         }
         self.count_link_type(loc.link_type);
-        let offset = self.src.offset();
-        let window = self.src.window();
-        let data = window
-            .get(loc.data_start..loc.data_start + loc.caplen)
-            .unwrap_or(&[]);
-        Some(Frame {
+        let window = self.src.window().len();
+        // A frame whose bytes are not all in the window (the format step vouches that they
+        // are) is handed out empty rather than cut.
+        let (start, len) = if loc.data_start.saturating_add(loc.caplen) <= window {
+            (self.src.window_index() + loc.data_start, loc.caplen)
+        } else {
+            (0, 0)
+        };
+        Some(FrameMeta {
             ts: loc.ts,
             link_type: loc.link_type,
             interface: loc.interface,
             orig_len: loc.orig_len,
-            data,
-            offset,
+            start,
+            len,
+            offset: self.src.offset(),
             number: self.stats.frames,
         })
     }

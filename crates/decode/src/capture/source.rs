@@ -29,7 +29,21 @@ pub(crate) enum Source {
         /// Absolute offset of `buf[start]`.
         base: u64,
         eof: bool,
+        /// Set when the buffers are handed to another thread (see [`Handoff`]).
+        handoff: Option<Handoff>,
     },
+}
+
+/// Buffers that move whole to a consumer instead of being compacted in place: once frames have
+/// been handed out from a buffer, it is never written again; when more bytes are needed and it
+/// has no room, it is *retired* (the consumer gets it with its frames) and the unconsumed tail
+/// moves to a spare buffer. Only that tail (less than one record) is ever copied.
+#[derive(Default)]
+pub(crate) struct Handoff {
+    /// Buffers back from the consumer, ready to be filled again.
+    pub(crate) spare: Vec<Vec<u8>>,
+    /// Buffers retired since the last [`Source::take_retired`], oldest first.
+    pub(crate) retired: Vec<Vec<u8>>,
 }
 
 /// Owned bytes behind a [`Source::Mapped`].
@@ -59,6 +73,75 @@ impl Source {
             end,
             base: 0,
             eof: false,
+            handoff: None,
+        }
+    }
+
+    /// Switches a stream to handing its buffers over whole (a no-op for bytes in memory).
+    pub(crate) fn enable_handoff(&mut self) {
+        if let Source::Stream { handoff, .. } = self {
+            handoff.get_or_insert_with(Handoff::default);
+        }
+    }
+
+    /// Buffers retired since the last call, oldest first.
+    pub(crate) fn take_retired(&mut self) -> Vec<Vec<u8>> {
+        match self {
+            Source::Stream {
+                handoff: Some(h), ..
+            } if !h.retired.is_empty() => std::mem::take(&mut h.retired),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Gives back a buffer the consumer is done with (a few are kept for reuse).
+    pub(crate) fn give_spare(&mut self, b: Vec<u8>) {
+        if let Source::Stream {
+            handoff: Some(h), ..
+        } = self
+        {
+            if h.spare.len() < 4 {
+                h.spare.push(b);
+            }
+        }
+    }
+
+    /// The whole buffer behind the window: `buffer()[window_index()..]` starts the window.
+    #[inline]
+    pub(crate) fn buffer(&self) -> &[u8] {
+        match self {
+            Source::Mapped { bytes, .. } => bytes,
+            Source::Stream { buf, end, .. } => &buf[..*end],
+        }
+    }
+
+    /// Where the window starts in [`Source::buffer`].
+    #[inline]
+    pub(crate) fn window_index(&self) -> usize {
+        match self {
+            Source::Mapped { bytes, pos } => (*pos).min(bytes.len()),
+            Source::Stream { start, .. } => *start,
+        }
+    }
+
+    /// Takes the current buffer out of a finished stream (its last frames go to the consumer);
+    /// the window is empty afterwards. `None` for bytes in memory.
+    pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
+        match self {
+            Source::Mapped { .. } => None,
+            Source::Stream {
+                buf,
+                start,
+                end,
+                eof,
+                ..
+            } => {
+                *eof = true;
+                let b = std::mem::take(buf);
+                *start = 0;
+                *end = 0;
+                Some(b)
+            }
         }
     }
 
@@ -108,14 +191,31 @@ impl Source {
                 start,
                 end,
                 eof,
+                handoff,
                 ..
             } => {
                 while *end - *start < want {
                     if *eof {
                         return Ok(false);
                     }
-                    // Compact, then grow to hold `want` bytes plus a chunk of read-ahead.
-                    if *start > 0 {
+                    let room = buf.len() - *end;
+                    if let Some(h) = handoff.as_mut() {
+                        // Frames may have been handed out from `buf[..start]`: never move them.
+                        // Read on into the free room, or retire the buffer when it is short.
+                        if *start > 0 && room < (want - (*end - *start)).max(READ_CHUNK / 4) {
+                            let tail = *end - *start;
+                            let mut fresh = h.spare.pop().unwrap_or_default();
+                            let need = want.max(tail + READ_CHUNK);
+                            if fresh.len() < need {
+                                fresh.resize(need, 0);
+                            }
+                            fresh[..tail].copy_from_slice(&buf[*start..*end]);
+                            h.retired.push(std::mem::replace(buf, fresh));
+                            *start = 0;
+                            *end = tail;
+                        }
+                    } else if *start > 0 {
+                        // Compact, then grow to hold `want` bytes plus a chunk of read-ahead.
                         buf.copy_within(*start..*end, 0);
                         *end -= *start;
                         *start = 0;

@@ -1,0 +1,173 @@
+//! Reading on a thread of its own: the reading thread fills buffers and finds the frames in
+//! them; the caller's thread gets each buffer whole, with the places of its frames, and hands it
+//! back when done. No frame is copied (only the partial record at a buffer's end moves to the
+//! next buffer), so reading (the `read()` copy out of page cache or a decompressor, and record
+//! framing) runs beside the analysis instead of before it.
+
+use std::sync::mpsc;
+
+use super::{CaptureReader, Frame, FrameMeta};
+
+/// Batches waiting for the consumer, at most: with buffers of about 1 MiB, memory stays a few
+/// MiB whatever the capture's size.
+const QUEUE: usize = 2;
+
+/// One retired buffer and the frames found in it, in order.
+struct Batch {
+    buf: Vec<u8>,
+    frames: Vec<FrameMeta>,
+}
+
+impl CaptureReader {
+    /// Calls `f` on every frame, in order, like a loop over [`CaptureReader::next_frame`], but
+    /// with the reading done on a second thread. The frames, the warnings and the counters are
+    /// the same as those of the plain loop; for a capture in memory, or a reader already partly
+    /// read, it is the plain loop.
+    ///
+    /// A panic in `f` stops the reading thread and is passed on to the caller.
+    pub fn for_each_frame_read_ahead(&mut self, mut f: impl FnMut(&Frame<'_>)) {
+        if self.stats.frames > 0 || matches!(self.src, super::Source::Mapped { .. }) {
+            while let Some(frame) = self.next_frame() {
+                f(&frame);
+            }
+            return;
+        }
+        let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUE);
+        let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+        std::thread::scope(|scope| {
+            scope.spawn(move || self.read_batches(&tx, &back_rx));
+            for batch in rx {
+                for m in &batch.frames {
+                    f(&m.frame(&batch.buf));
+                }
+                // The reader may have finished: a buffer that cannot go back is just dropped.
+                let _ = back_tx.send(batch.buf);
+            }
+        });
+    }
+
+    /// The reading thread: sends each buffer with its frames when the source retires it, and
+    /// the last one at the end. Stops early when the consumer has gone.
+    fn read_batches(&mut self, tx: &mpsc::SyncSender<Batch>, back: &mpsc::Receiver<Vec<u8>>) {
+        self.src.enable_handoff();
+        let mut frames = Vec::new();
+        loop {
+            let next = self.next_meta();
+            // Frames found so far lie in the first buffer retired while finding `next` (any
+            // later one was only skipped through); `next` lies in the current buffer.
+            let mut retired = self.src.take_retired().into_iter();
+            if let Some(buf) = retired.next() {
+                let batch = Batch {
+                    buf,
+                    frames: std::mem::take(&mut frames),
+                };
+                if tx.send(batch).is_err() {
+                    return;
+                }
+            }
+            for b in retired.chain(back.try_iter()) {
+                self.src.give_spare(b);
+            }
+            match next {
+                Some(m) => frames.push(m),
+                None => break,
+            }
+        }
+        if let Some(buf) = self.src.take_buffer() {
+            let _ = tx.send(Batch { buf, frames });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Read};
+
+    use super::*;
+    use crate::capture::ReadLimits;
+
+    /// A reader that hands out at most `step` bytes per call (a pipe).
+    struct Chunky(io::Cursor<Vec<u8>>, usize);
+    impl Read for Chunky {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = out.len().min(self.1);
+            self.0.read(&mut out[..n])
+        }
+    }
+
+    /// A pcap of `n` frames of varied sizes (some large, so that records straddle buffers).
+    fn capture(n: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        v.extend_from_slice(&2u16.to_le_bytes());
+        v.extend_from_slice(&4u16.to_le_bytes());
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&262_144u32.to_le_bytes());
+        v.extend_from_slice(&1u32.to_le_bytes());
+        for i in 0..n {
+            let len = [60usize, 1514, 9000, 200_000, 333][i % 5] + i % 7;
+            v.extend_from_slice(&(i as u32).to_le_bytes());
+            v.extend_from_slice(&((i * 7) as u32 % 1_000_000).to_le_bytes());
+            v.extend_from_slice(&(len as u32).to_le_bytes());
+            v.extend_from_slice(&(len as u32 + 4).to_le_bytes());
+            v.extend((0..len).map(|k| (k ^ i) as u8));
+        }
+        v
+    }
+
+    type Seen = (
+        Vec<(u64, u64, u32, Vec<u8>)>,
+        super::super::ReadStats,
+        usize,
+    );
+
+    fn collect(bytes: Vec<u8>, step: usize, ahead: bool) -> Seen {
+        let src = Chunky(io::Cursor::new(bytes), step);
+        let mut r =
+            CaptureReader::from_reader_with("t".into(), src, ReadLimits::default()).expect("opens");
+        let mut seen = Vec::new();
+        let mut push = |f: &Frame<'_>| seen.push((f.number, f.offset, f.orig_len, f.data.to_vec()));
+        if ahead {
+            r.for_each_frame_read_ahead(&mut push);
+        } else {
+            while let Some(f) = r.next_frame() {
+                push(&f);
+            }
+        }
+        let warnings = r.warnings().len();
+        (seen, r.stats(), warnings)
+    }
+
+    #[test]
+    fn same_frames_as_the_plain_loop() {
+        let whole = capture(120);
+        for step in [usize::MAX, 65_536, 4_099] {
+            let plain = collect(whole.clone(), step, false);
+            let ahead = collect(whole.clone(), step, true);
+            assert_eq!(plain.0.len(), 120);
+            assert_eq!(plain, ahead, "step {step}");
+        }
+    }
+
+    #[test]
+    fn truncated_capture_keeps_what_was_read_and_warns() {
+        let mut cut = capture(60);
+        cut.truncate(cut.len() - 100);
+        let plain = collect(cut.clone(), 65_536, false);
+        let ahead = collect(cut, 65_536, true);
+        assert_eq!(plain.0.len(), 59);
+        assert_eq!(plain.2, 1);
+        assert_eq!(plain, ahead);
+    }
+
+    #[test]
+    fn a_panic_in_the_consumer_reaches_the_caller() {
+        let src = Chunky(io::Cursor::new(capture(40)), 65_536);
+        let mut r =
+            CaptureReader::from_reader_with("t".into(), src, ReadLimits::default()).expect("opens");
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            r.for_each_frame_read_ahead(|f| assert!(f.number < 10, "stop"))
+        }));
+        assert!(res.is_err());
+    }
+}
