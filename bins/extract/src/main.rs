@@ -197,16 +197,18 @@ fn run(args: &Args) -> Result<u8> {
     };
     if let Some(dir) = &args.output {
         let several = paths.len() > 1;
-        for e in write_outputs(
-            dir,
-            &done,
-            several,
-            args.combined,
-            (sort, &labeller),
-            wopts,
-            &stamp,
-            args.force,
-        ) {
+        for e in pool.install(|| {
+            write_outputs(
+                dir,
+                &done,
+                several,
+                args.combined,
+                (sort, &labeller),
+                wopts,
+                &stamp,
+                args.force,
+            )
+        }) {
             eprintln!("phonehome-extract: {}", terminal(&format!("{e:#}")));
             code = 2;
         }
@@ -296,27 +298,27 @@ fn extract_one(
 /// How many tables each capture gives.
 const TABLES: usize = 7;
 
-/// The tables of one capture, hosts in `sort` order.
-fn capture_tables<'a, 'r: 'a>(
+/// Table `i` (of [`TABLES`]) of one capture, hosts in `sort` order.
+fn capture_table<'a, 'r: 'a>(
     d: &'a Done,
+    i: usize,
     sort: SortBy,
     labeller: &'a Labeller<'r>,
-) -> [Table<'a>; TABLES] {
-    let order = host_order(&d.summary, &d.labels, sort);
-    [
-        tables::flows(&d.summary, labeller),
-        tables::hosts(&d.summary, &d.labels, &order),
-        tables::dns(&d.summary),
-        tables::tls(&d.summary),
-        tables::http(&d.summary),
-        tables::fingerprints(&d.summary, &d.labels),
-        tables::local_names(&d.summary),
-    ]
+) -> Table<'a> {
+    match i {
+        0 => tables::flows(&d.summary, labeller),
+        1 => {
+            let order = host_order(&d.summary, &d.labels, sort);
+            tables::hosts(&d.summary, &d.labels, &order)
+        }
+        2 => tables::dns(&d.summary),
+        3 => tables::tls(&d.summary),
+        4 => tables::http(&d.summary),
+        5 => tables::fingerprints(&d.summary, &d.labels),
+        _ => tables::local_names(&d.summary),
+    }
 }
 
-/// Writes `bytes` through a temporary name renamed into place when complete, so that an
-/// interrupted run never leaves a half-written file that looks whole; refuses to replace an
-/// existing file unless `force`.
 fn write_atomic(
     path: &Path,
     force: bool,
@@ -373,69 +375,91 @@ fn write_outputs(
         return errors;
     }
     let ext = opts.format.extension();
-    if combined {
-        let all: Vec<[Table; TABLES]> = done
-            .iter()
-            .map(|d| capture_tables(d, sort, labeller))
-            .collect();
-        for i in 0..TABLES {
-            let parts: Vec<(Option<&str>, &Table)> = done
-                .iter()
-                .zip(&all)
-                .map(|(d, t)| (Some(d.name.as_str()), &t[i]))
-                .collect();
-            let Some(name) = all.first().map(|t| t[i].name) else {
-                continue;
-            };
-            if let Err(e) = write_file(&dir.join(format!("{name}.{ext}")), &parts, opts, force) {
-                errors.push(e);
-            }
-        }
-        let summaries: Vec<serde_json::Value> = done
-            .iter()
-            .map(|d| {
-                let mut v = summary_json(&d.summary, &d.labels, stamp);
-                v["capture"] = serde_json::Value::String(d.name.clone());
-                v
+    // One task per output file (the table's rows are made while it is written), spread over
+    // the threads; errors are reported in file order.
+    let results: Vec<Result<()>> = if combined {
+        (0..=TABLES)
+            .into_par_iter()
+            .map(|i| {
+                if i == TABLES {
+                    let summaries: Vec<serde_json::Value> = done
+                        .iter()
+                        .map(|d| {
+                            let mut v = summary_json(&d.summary, &d.labels, stamp);
+                            v["capture"] = serde_json::Value::String(d.name.clone());
+                            v
+                        })
+                        .collect();
+                    return write_summary(
+                        &dir.join("summary.json"),
+                        &serde_json::Value::Array(summaries),
+                        force,
+                    );
+                }
+                let tables: Vec<Table> = done
+                    .iter()
+                    .map(|d| capture_table(d, i, sort, labeller))
+                    .collect();
+                let parts: Vec<(Option<&str>, &Table)> = done
+                    .iter()
+                    .zip(&tables)
+                    .map(|(d, t)| (Some(d.name.as_str()), t))
+                    .collect();
+                match tables.first() {
+                    Some(t) => {
+                        write_file(&dir.join(format!("{}.{ext}", t.name)), &parts, opts, force)
+                    }
+                    None => Ok(()),
+                }
             })
-            .collect();
-        if let Err(e) = write_summary(
-            &dir.join("summary.json"),
-            &serde_json::Value::Array(summaries),
-            force,
-        ) {
-            errors.push(e);
-        }
-        return errors;
-    }
-    for d in done {
+            .collect()
+    } else {
         // Several inputs each get their folder even when others failed, so that a batch's
         // layout does not depend on which files could be read.
-        let sub = if several {
-            dir.join(&d.name)
-        } else {
-            dir.to_path_buf()
-        };
-        let r = (|| -> Result<()> {
-            fs::create_dir_all(&sub).with_context(|| format!("{}", sub.display()))?;
-            for t in capture_tables(d, sort, labeller) {
-                write_file(
-                    &sub.join(format!("{}.{ext}", t.name)),
-                    &[(None, &t)],
-                    opts,
-                    force,
-                )?;
+        let sub = |d: &Done| {
+            if several {
+                dir.join(&d.name)
+            } else {
+                dir.to_path_buf()
             }
-            write_summary(
-                &sub.join("summary.json"),
-                &summary_json(&d.summary, &d.labels, stamp),
-                force,
-            )
-        })();
-        if let Err(e) = r {
-            errors.push(e);
-        }
-    }
+        };
+        let made: Vec<bool> = done
+            .iter()
+            .map(|d| {
+                let sub = sub(d);
+                let r = fs::create_dir_all(&sub);
+                if let Err(e) = &r {
+                    errors.push(anyhow::anyhow!("{}: {e}", sub.display()));
+                }
+                r.is_ok()
+            })
+            .collect();
+        let per_file: Vec<(usize, Result<()>)> = done
+            .par_iter()
+            .enumerate()
+            .filter(|(n, _)| made[*n])
+            .flat_map(|(n, d)| (0..=TABLES).into_par_iter().map(move |i| (n, d, i)))
+            .map(|(n, d, i)| {
+                let sub = sub(d);
+                if i == TABLES {
+                    let v = summary_json(&d.summary, &d.labels, stamp);
+                    return (n, write_summary(&sub.join("summary.json"), &v, force));
+                }
+                let t = capture_table(d, i, sort, labeller);
+                let path = sub.join(format!("{}.{ext}", t.name));
+                (n, write_file(&path, &[(None, &t)], opts, force))
+            })
+            .collect();
+        // The first failure of each capture is reported (the rest are usually the same one).
+        let mut last = None;
+        per_file
+            .into_iter()
+            .filter(|(_, r)| r.is_err())
+            .filter(|(n, _)| last.replace(*n) != Some(*n))
+            .map(|(_, r)| r)
+            .collect()
+    };
+    errors.extend(results.into_iter().filter_map(Result::err));
     errors
 }
 

@@ -247,57 +247,51 @@ impl Analyzer {
         };
         let syn_only =
             tcp.is_some_and(|h| h.flags.has(TcpFlags::SYN) && !h.flags.has(TcpFlags::ACK));
-        if let Some(f) = self.live.get(&key) {
-            if self.starts_new(f, now, syn_only, tcp.map(|h| h.seq)) {
-                let f = self.live.remove(&key);
-                if let Some(f) = f {
-                    self.finish(f);
+        let seq = tcp.map(|h| h.seq);
+        // The common case, a packet of a live flow, costs one lookup.
+        if let Some(flow) = self.live.get_mut(&key) {
+            if !starts_new(&self.cfg, &self.idle_ns, flow, now, syn_only, seq) {
+                let started_holding = self.rows.update(flow, p, src, ts, ip_bytes, syn_only);
+                if started_holding {
+                    self.stream_order.push_back((key, flow.id));
                 }
+                self.after_packet(ts);
+                return;
+            }
+            if let Some(f) = self.live.remove(&key) {
+                self.finish(f);
             }
         }
-        if !self.live.contains_key(&key) {
-            if self.live.len() >= self.cfg.max_live_flows {
-                self.shed();
-            }
-            let client_first = match tcp {
-                Some(h) if h.flags.has(TcpFlags::SYN) => !h.flags.has(TcpFlags::ACK),
-                _ => first_sender_is_client(src, dst),
-            };
-            let (c, s) = if client_first { (src, dst) } else { (dst, src) };
-            let id = self.next_id;
-            self.next_id += 1;
-            let mut flow = Flow::new(id, p.ip.protocol, c, s, p.vlan, ts);
-            if let Some(st) = flow.stream.as_mut() {
-                st.set_cap(self.cfg.stream.per_flow);
-            }
-            // Rule 2 is decided now, while the answers before the start are all still known.
-            flow.dns_name = self
-                .rows
-                .names
-                .before(s.ip, c.ip, now)
-                .map(|a| (a.qname.to_string(), a.chain.to_vec()));
-            self.live.insert(key, Box::new(flow));
+        if self.live.len() >= self.cfg.max_live_flows {
+            self.shed();
         }
-        let Some(flow) = self.live.get_mut(&key) else {
-            return;
+        let client_first = match tcp {
+            Some(h) if h.flags.has(TcpFlags::SYN) => !h.flags.has(TcpFlags::ACK),
+            _ => first_sender_is_client(src, dst),
         };
-        let up = flow.client == src;
-        flow.count(up, ip_bytes, u64::from(p.payload_len), ts);
-        if let Some(h) = tcp {
-            if let Some(t) = flow.tcp.as_mut() {
-                t.update(&h, p.payload_len, up);
-            }
-            if up && syn_only {
-                Rows::client_syn(flow, h.seq);
-            }
+        let (c, s) = if client_first { (src, dst) } else { (dst, src) };
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut flow = Box::new(Flow::new(id, p.ip.protocol, c, s, p.vlan, ts));
+        if let Some(st) = flow.stream.as_mut() {
+            st.set_cap(self.cfg.stream.per_flow);
         }
-        let before = flow.held_bytes();
-        self.rows.packet(flow, p, up, ts);
-        let after = flow.held_bytes();
-        self.rows.stream_held = (self.rows.stream_held + after).saturating_sub(before);
-        if before == 0 && after > 0 {
-            self.stream_order.push_back((key, flow.id));
+        // Rule 2 is decided now, while the answers before the start are all still known.
+        flow.dns_name = self
+            .rows
+            .names
+            .before(s.ip, c.ip, now)
+            .map(|a| (a.qname.to_string(), a.chain.to_vec()));
+        if self.rows.update(&mut flow, p, src, ts, ip_bytes, syn_only) {
+            self.stream_order.push_back((key, id));
         }
+        self.live.insert(key, flow);
+        self.after_packet(ts);
+    }
+
+    /// After each packet: keeps reassembly within its budget and moves rows to their stores.
+    #[inline]
+    fn after_packet(&mut self, ts: Timestamp) {
         if self.rows.stream_held > self.cfg.stream.total {
             self.release_streams(ts);
         }
@@ -350,34 +344,6 @@ impl Analyzer {
                 live.get(k)
                     .is_some_and(|f| f.id == *id && f.held_bytes() > 0)
             });
-        }
-    }
-
-    /// Whether a packet on an existing flow's 5-tuple starts a new flow: idle past the timeout,
-    /// past the active timeout, or a new SYN on a closed (or closing, with a new ISN) TCP
-    /// connection.
-    fn starts_new(&self, f: &Flow, now: i64, syn_only: bool, seq: Option<u32>) -> bool {
-        if now.saturating_sub(f.last_ns) > self.idle_for(f.proto) {
-            return true;
-        }
-        if let Some(a) = self.cfg.active_timeout_s {
-            if now.saturating_sub(f.start.as_nanos()) > ns(a) {
-                return true;
-            }
-        }
-        match (&f.tcp, syn_only) {
-            (Some(t), true) => {
-                t.is_closed() || (t.is_closing() && t.client_isn().is_some_and(|i| Some(i) != seq))
-            }
-            _ => false,
-        }
-    }
-
-    fn idle_for(&self, proto: u8) -> i64 {
-        match proto {
-            6 => self.idle_ns[0],
-            17 => self.idle_ns[1],
-            _ => self.idle_ns[2],
         }
     }
 
@@ -513,6 +479,38 @@ impl Analyzer {
         };
         summary.rebuild_hosts();
         summary
+    }
+}
+
+/// Whether a packet on an existing flow's 5-tuple starts a new flow: idle past the timeout,
+/// past the active timeout, or a new SYN on a closed (or closing, with a new ISN) TCP
+/// connection.
+fn starts_new(
+    cfg: &Config,
+    idle_ns: &[i64; 3],
+    f: &Flow,
+    now: i64,
+    syn_only: bool,
+    seq: Option<u32>,
+) -> bool {
+    let idle = match f.proto {
+        6 => idle_ns[0],
+        17 => idle_ns[1],
+        _ => idle_ns[2],
+    };
+    if now.saturating_sub(f.last_ns) > idle {
+        return true;
+    }
+    if let Some(a) = cfg.active_timeout_s {
+        if now.saturating_sub(f.start.as_nanos()) > ns(a) {
+            return true;
+        }
+    }
+    match (&f.tcp, syn_only) {
+        (Some(t), true) => {
+            t.is_closed() || (t.is_closing() && t.client_isn().is_some_and(|i| Some(i) != seq))
+        }
+        _ => false,
     }
 }
 

@@ -11,6 +11,7 @@ use phonehome_decode::{syn, Packet, Timestamp, Transport};
 
 use crate::fingerprint::Fingerprinter;
 use crate::flow::{Flow, StreamStatus};
+use crate::key::Endpoint;
 use crate::names::{resolve, NameTable};
 use crate::records::{DnsRow, FingerprintRow, HttpRow, LocalName, NameSource, TlsRow};
 use crate::stream::ClientStream;
@@ -83,6 +84,34 @@ const MAX_FINGERPRINTS: usize = 100_000;
 impl Rows {
     fn max_rows(&self) -> usize {
         self.row_limit.unwrap_or(MAX_ROWS)
+    }
+
+    /// One packet of `flow`, sent by `src`: the counters, the TCP state, the dissectors and the
+    /// reassembly total. Returns whether the flow's buffers started holding bytes with it.
+    pub(crate) fn update(
+        &mut self,
+        flow: &mut Flow,
+        p: &Packet<'_>,
+        src: Endpoint,
+        ts: Timestamp,
+        ip_bytes: u64,
+        syn_only: bool,
+    ) -> bool {
+        let up = flow.client == src;
+        flow.count(up, ip_bytes, u64::from(p.payload_len), ts);
+        if let Transport::Tcp(h) = p.transport {
+            if let Some(t) = flow.tcp.as_mut() {
+                t.update(&h, p.payload_len, up);
+            }
+            if up && syn_only {
+                Rows::client_syn(flow, h.seq);
+            }
+        }
+        let before = flow.held_bytes();
+        self.packet(flow, p, up, ts);
+        let after = flow.held_bytes();
+        self.stream_held = (self.stream_held + after).saturating_sub(before);
+        before == 0 && after > 0
     }
 
     /// Looks at one packet of `flow`; `up` is client to server.

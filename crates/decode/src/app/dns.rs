@@ -113,30 +113,43 @@ impl<'a> Name<'a> {
     /// printable ASCII and the characters `.` and `\` inside a label are escaped as `\DDD`
     /// (as `dig` does), so a hostile name cannot smuggle control characters or fake dots.
     pub fn to_lowercase_string(&self) -> String {
-        let mut s = String::with_capacity(32);
-        self.write(&mut s, true);
-        s
+        let mut v = Vec::with_capacity(64);
+        self.write(&mut v, true);
+        // Only printable ASCII is written: this never takes the lossy path.
+        String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    fn write(&self, s: &mut String, lower: bool) {
+    /// Writes the presentation form: whole labels are copied, and only a label holding a
+    /// byte that needs escaping is written byte by byte.
+    fn write(&self, out: &mut Vec<u8>, lower: bool) {
+        let escaped = |c: u8| matches!(c, b'.' | b'\\' | 0..=0x20 | 0x7f..);
         for (i, label) in self.labels().enumerate() {
             if i > 0 {
-                s.push('.');
+                out.push(b'.');
+            }
+            if !label.iter().any(|&c| escaped(c)) {
+                let from = out.len();
+                out.extend_from_slice(label);
+                if lower {
+                    out[from..].make_ascii_lowercase();
+                }
+                continue;
             }
             for &c in label {
-                match c {
-                    b'.' | b'\\' | 0..=0x20 | 0x7f.. => {
-                        s.push('\\');
-                        for d in [c / 100, c / 10 % 10, c % 10] {
-                            s.push(char::from(b'0' + d));
-                        }
-                    }
-                    _ => s.push(if lower { c.to_ascii_lowercase() } else { c } as char),
+                if escaped(c) {
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'0' + c / 100,
+                        b'0' + c / 10 % 10,
+                        b'0' + c % 10,
+                    ]);
+                } else {
+                    out.push(if lower { c.to_ascii_lowercase() } else { c });
                 }
             }
         }
-        if s.is_empty() {
-            s.push('.');
+        if out.is_empty() {
+            out.push(b'.');
         }
     }
 }
@@ -144,9 +157,9 @@ impl<'a> Name<'a> {
 impl fmt::Display for Name<'_> {
     /// Presentation form with the original case (see [`Name::to_lowercase_string`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = String::new();
-        self.write(&mut s, false);
-        f.write_str(&s)
+        let mut v = Vec::new();
+        self.write(&mut v, false);
+        f.write_str(&String::from_utf8_lossy(&v))
     }
 }
 
