@@ -5,7 +5,7 @@
 #   bash scripts/bench-extract.sh            # measure, print, and write bench-cache/results.tsv
 #   bash scripts/bench-extract.sh --check    # also fail if the extractor's throughput relative
 #                                            # to cat fell more than 15% below docs/bench-results.tsv
-#   BENCH_SIZE=1024  capture size in MiB (default 1024)      RUNS=3  rounds (medians reported)
+#   BENCH_SIZE=1024  capture size in MiB (default 1024)      RUNS=5  rounds (medians reported)
 #
 # Captures (built once, cached in bench-cache/):
 #   mix    the install scenario played to BENCH_SIZE MiB with whole bulk segments
@@ -15,13 +15,14 @@
 # and the mix capture as pcapng, gzip, and through stdin.
 # Timed, interleaved, per round: cat FILE > /dev/null; phonehome-extract (all output files)
 # with --threads 1 and 2; ndpiReader -i FILE -v 0; tshark -q -z conv,tcp -z conv,udp (first
-# round only: it is slow). Peak RSS from GNU time.
+# round only: it is slow), each timed by bash's `time` around the command alone. Peak RSS from
+# GNU time, in a separate first run of each command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=0
 [[ "${1:-}" == --check ]] && check=1
 size=${BENCH_SIZE:-1024}
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 need() {
   command -v "$1" >/dev/null || { echo "bench: $1 not found; install it with: apt-get install -y $2" >&2; exit 2; }
 }
@@ -44,15 +45,21 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-# time_it NAME CMD...: appends the seconds to $out/NAME.t and the peak RSS (KiB) to $out/NAME.rss
+# time_it NAME [<FILE] CMD ARGS...: appends the seconds to $out/NAME.t, timed by bash's `time`
+# around the command itself (no wrapper process; stdin from FILE, else /dev/null; output
+# discarded). The first call for NAME also runs it once under GNU time for its peak RSS (KiB),
+# which doubles as a warm-up.
 time_it() {
   local name=$1; shift
-  local t0 t1
-  t0=$(now)
-  /usr/bin/time -f '%M' -o "$out/rss.tmp" bash -c "$*" >/dev/null 2>&1 || true
-  t1=$(now)
-  echo "$t1 - $t0" | bc -l >> "$out/$name.t"
-  tail -1 "$out/rss.tmp" >> "$out/$name.rss"
+  local input=/dev/null
+  if [[ "$1" == "<"* ]]; then input=${1#<}; shift; fi
+  if [ ! -f "$out/$name.rss" ]; then
+    /usr/bin/time -f '%M' -o "$out/rss.tmp" "$@" < "$input" > /dev/null 2>&1 || true
+    tail -1 "$out/rss.tmp" > "$out/$name.rss"
+  fi
+  local TIMEFORMAT=%R t
+  t=$( { time "$@" < "$input" > /dev/null 2>&1; } 2>&1 ) || true
+  echo "$t" >> "$out/$name.t"
 }
 med() { median < "$out/$1.t"; }
 rss() { sort -n "$out/$1.rss" | tail -1; }
@@ -74,11 +81,11 @@ for which in mix corpus; do
   rm -f "$out"/*.t "$out"/*.rss
   cat "$f" > /dev/null
   for round in $(seq "$runs"); do
-    time_it cat "cat '$f' > /dev/null"
-    time_it ph1 "$bin -q --force --threads 1 -o '$out/o1' '$f'"
-    time_it ph2 "$bin -q --force --threads 2 -o '$out/o2' '$f'"
-    time_it ndpi "ndpiReader -i '$f' -v 0"
-    [ "$round" = 1 ] && time_it tshark "tshark -q -z conv,tcp -z conv,udp -r '$f'"
+    time_it cat cat "$f"
+    time_it ph1 "$bin" -q --force --threads 1 -o "$out/o1" "$f"
+    time_it ph2 "$bin" -q --force --threads 2 -o "$out/o2" "$f"
+    time_it ndpi ndpiReader -i "$f" -v 0
+    if [ "$round" = 1 ]; then time_it tshark tshark -q -z conv,tcp -z conv,udp -r "$f"; fi
   done
   cmp -s "$out/o1/flows.csv" "$out/o2/flows.csv" || echo "bench: --threads 1 and 2 outputs differ" >&2
   echo
@@ -99,11 +106,11 @@ done
 rm -f "$out"/*.t "$out"/*.rss
 bytes=$(stat -c %s "$mix")
 for round in $(seq "$runs"); do
-  time_it pcap "$bin -q --force -o '$out/a' '$mix'"
-  time_it pcapng "$bin -q --force -o '$out/b' '$mix.pcapng'"
-  time_it gzip "$bin -q --force -o '$out/c' '$mix.gz'"
-  time_it stdin "$bin -q --force -o '$out/d' - < '$mix'"
-  time_it smallp "$bin -q --force -o '$out/e' '$small'"
+  time_it pcap "$bin" -q --force -o "$out/a" "$mix"
+  time_it pcapng "$bin" -q --force -o "$out/b" "$mix.pcapng"
+  time_it gzip "$bin" -q --force -o "$out/c" "$mix.gz"
+  time_it stdin "<$mix" "$bin" -q --force -o "$out/d" -
+  time_it smallp "$bin" -q --force -o "$out/e" "$small"
 done
 echo
 echo "input forms of the mix capture (throughput of its $bytes uncompressed bytes):"

@@ -104,6 +104,7 @@ fn address_family(af: u32) -> Option<NetKind> {
 }
 
 /// Finds the network layer of a frame of link type `link_type`.
+#[inline]
 pub fn network_layer(link_type: u16, data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
     network_layer_depth(link_type, data, 0)
 }
@@ -194,6 +195,7 @@ fn network_layer_depth(
     }
 }
 
+#[inline]
 fn ethernet(data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
     let eth = EthernetPacket::new(data).ok_or(DecodeError::Truncated("Ethernet header"))?;
     let mac = eth.get_source().octets();
@@ -214,6 +216,7 @@ fn ethernet(data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
 }
 
 /// Follows VLAN tags, PPPoE and MPLS from an EtherType to the network layer.
+#[inline]
 fn ether_chain(mut ethertype: u16, mut data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
     let mut vlans: [Option<u16>; 2] = [None, None];
     for _ in 0..MAX_TAGS {

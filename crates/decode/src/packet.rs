@@ -91,11 +91,13 @@ impl<'a> Packet<'a> {
 }
 
 /// Decodes a frame down to the transport layer.
+#[inline]
 pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeError> {
     decode_link(frame.link_type, frame.data)
 }
 
 /// Decodes the bytes of a frame of link type `link_type` down to the transport layer.
+#[inline]
 pub fn decode_link(link_type: u16, data: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let l = link::network_layer(link_type, data)?;
     let mut p = decode_network(l.kind, l.data, 0)?;
@@ -145,6 +147,7 @@ fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, D
 /// Decodes the transport layer of an IP packet whose header is already parsed: `rest` is what
 /// follows the IP header(s). The flow layer calls this on a reassembled datagram, with `ip`
 /// describing the whole datagram (`fragment: None`, `total_len` = header + reassembled bytes).
+#[inline]
 pub fn decode_transport(ip: IpHeader, rest: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let l4_len = ip.total_len.saturating_sub(ip.header_len);
     let mut packet = Packet {

@@ -190,6 +190,7 @@ impl<'a> Iterator for TcpOptions<'a> {
 }
 
 /// Parses a TCP header; returns it and the captured payload.
+#[inline]
 pub fn tcp(data: &[u8]) -> Result<(TcpHeader<'_>, &[u8]), DecodeError> {
     let p = TcpPacket::new(data).ok_or(DecodeError::Truncated("TCP header"))?;
     let hlen = usize::from(p.get_data_offset()) * 4;
@@ -228,6 +229,7 @@ pub struct UdpHeader {
 
 /// Parses a UDP header; returns it and the captured payload (within the UDP length when that is
 /// sane).
+#[inline]
 pub fn udp(data: &[u8]) -> Result<(UdpHeader, &[u8]), DecodeError> {
     let p = UdpPacket::new(data).ok_or(DecodeError::Truncated("UDP header"))?;
     let length = p.get_length();

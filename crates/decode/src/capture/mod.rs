@@ -496,7 +496,17 @@ impl From<io::Error> for StepWarning {
 }
 
 /// Makes sure `want` bytes are in the window; at end of input reports a truncated record.
+#[inline]
 pub(crate) fn need(src: &mut Source, want: usize, what: &str) -> Result<bool, StepWarning> {
+    // The common case, bytes already in the window, stays inline.
+    if src.window().len() >= want {
+        return Ok(true);
+    }
+    need_more(src, want, what)
+}
+
+#[cold]
+fn need_more(src: &mut Source, want: usize, what: &str) -> Result<bool, StepWarning> {
     if src.fill(want)? {
         return Ok(true);
     }
