@@ -119,32 +119,25 @@ impl<'a> Name<'a> {
         String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Writes the presentation form: whole labels are copied, and only a label holding a
-    /// byte that needs escaping is written byte by byte.
+    /// Writes the presentation form, byte by byte into a byte buffer (only ASCII is written).
     fn write(&self, out: &mut Vec<u8>, lower: bool) {
-        let escaped = |c: u8| matches!(c, b'.' | b'\\' | 0..=0x20 | 0x7f..);
         for (i, label) in self.labels().enumerate() {
             if i > 0 {
                 out.push(b'.');
             }
-            if !label.iter().any(|&c| escaped(c)) {
-                let from = out.len();
-                out.extend_from_slice(label);
-                if lower {
-                    out[from..].make_ascii_lowercase();
-                }
-                continue;
-            }
+            out.reserve(label.len());
             for &c in label {
-                if escaped(c) {
-                    out.extend_from_slice(&[
-                        b'\\',
-                        b'0' + c / 100,
-                        b'0' + c / 10 % 10,
-                        b'0' + c % 10,
-                    ]);
-                } else {
-                    out.push(if lower { c.to_ascii_lowercase() } else { c });
+                match c {
+                    b'.' | b'\\' | 0..=0x20 | 0x7f.. => {
+                        out.extend_from_slice(&[
+                            b'\\',
+                            b'0' + c / 100,
+                            b'0' + c / 10 % 10,
+                            b'0' + c % 10,
+                        ]);
+                    }
+                    b'A'..=b'Z' if lower => out.push(c + 32),
+                    _ => out.push(c),
                 }
             }
         }
