@@ -115,9 +115,9 @@ fn load(path: &Path, level: Level, labeller: &Labeller<'_>, side: &mut Side) -> 
     side.add(
         level,
         &t.hosts,
-        &t.flows,
+        &t.apps,
         &t.fingerprints,
-        &t.tls,
+        &t.ja4,
         &t.local_names,
     );
     Ok(())

@@ -162,11 +162,7 @@ impl CaptureFacts {
             .map(|(k, v)| (k, 100.0 * v as f64 / total.max(1) as f64))
             .collect();
         f.syn = syn_set(&t.fingerprints);
-        f.ja4 = t
-            .tls
-            .iter()
-            .filter_map(|r| r.get("ja4").filter(|j| !j.is_empty()).cloned())
-            .collect();
+        f.ja4 = t.ja4.clone();
         f
     }
 }

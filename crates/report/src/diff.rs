@@ -71,9 +71,9 @@ impl Side {
         &mut self,
         level: Level,
         hosts: &Rows,
-        flows: &Rows,
+        apps: &BTreeMap<String, u64>,
         fingerprints: &Rows,
-        tls: &Rows,
+        ja4: &BTreeSet<String>,
         local_names: &[String],
     ) {
         for h in hosts {
@@ -105,12 +105,9 @@ impl Side {
             cat.0 += num(h, "connections");
             cat.1 += num(h, "ip_bytes_down") + num(h, "ip_bytes_up");
         }
-        for f in flows {
-            let app = f
-                .get("app")
-                .filter(|a| !a.is_empty())
-                .map_or("other", |a| a.as_str());
-            *self.apps.entry(app.to_string()).or_default() += 1;
+        for (app, n) in apps {
+            let app = if app.is_empty() { "other" } else { app };
+            *self.apps.entry(app.to_string()).or_default() += n;
         }
         for f in fingerprints
             .iter()
@@ -120,11 +117,7 @@ impl Side {
                 self.syn_signatures.insert(p.clone());
             }
         }
-        for t in tls {
-            if let Some(j) = t.get("ja4").filter(|j| !j.is_empty()) {
-                self.ja4.insert(j.clone());
-            }
-        }
+        self.ja4.extend(ja4.iter().cloned());
         self.local_names.extend(local_names.iter().cloned());
     }
 }
@@ -365,7 +358,14 @@ mod tests {
 
     fn side(rows: Rows, level: Level) -> Side {
         let mut s = Side::default();
-        s.add(level, &rows, &Vec::new(), &Vec::new(), &Vec::new(), &[]);
+        s.add(
+            level,
+            &rows,
+            &BTreeMap::new(),
+            &Vec::new(),
+            &BTreeSet::new(),
+            &[],
+        );
         s
     }
 
