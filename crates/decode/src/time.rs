@@ -14,8 +14,23 @@ pub struct Timestamp {
 impl Timestamp {
     /// Builds a timestamp from seconds and a fraction counted in `units_per_sec`, normalising
     /// a fraction of a second or more into the seconds.
+    #[inline]
     pub fn from_fraction(secs: i64, frac: u64, units_per_sec: u64) -> Timestamp {
         let units = units_per_sec.max(1);
+        // The common case (once per frame): a fraction below one second in units that divide
+        // a second into nanoseconds exactly (micro- and nanosecond pcap) needs no division.
+        let per_unit = match units {
+            1_000_000_000 => 1,
+            1_000_000 => 1_000,
+            1_000 => 1_000_000,
+            _ => 0,
+        };
+        if per_unit != 0 && frac < units {
+            return Timestamp {
+                secs,
+                nanos: (frac * per_unit) as u32,
+            };
+        }
         // A hostile fraction (2^63 or more units) saturates instead of wrapping negative.
         let carry = i64::try_from(frac / units).unwrap_or(i64::MAX);
         let rem = frac % units;
@@ -103,6 +118,34 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_fraction_path_matches_the_general_one() {
+        let general = |frac: u64, units: u64| {
+            let nanos = (u128::from(frac % units) * 1_000_000_000 / u128::from(units)) as u32;
+            Timestamp {
+                secs: 7 + (frac / units) as i64,
+                nanos,
+            }
+        };
+        for units in [1_000u64, 1_000_000, 1_000_000_000] {
+            for frac in [
+                0,
+                1,
+                999,
+                units / 2,
+                units - 1,
+                units,
+                units + 1,
+                3 * units + 5,
+            ] {
+                assert_eq!(
+                    Timestamp::from_fraction(7, frac, units),
+                    general(frac, units)
+                );
+            }
+        }
+    }
 
     #[test]
     fn formats_rfc3339() {

@@ -1,8 +1,6 @@
 //! Classic pcap records.
 
-use pcap_parser::pcap::{
-    parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
-};
+use pcap_parser::pcap::{parse_pcap_frame_modified, parse_pcap_header};
 
 use super::source::Source;
 use super::{need, Format, Located, ReadLimits, Step, StepWarning};
@@ -102,15 +100,31 @@ impl PcapState {
         }
         let total = hdr + caplen;
         need(src, total, "record")?;
+        let units = if self.nanos { 1_000_000_000 } else { 1_000_000 };
+        if !self.modified {
+            // The plain 16-byte record header, read in place (its four fields are the words
+            // read above); pcap-parser reads the modified (24-byte) variant below.
+            let w = src.window();
+            let word = |i: usize| {
+                let x = [w[i], w[i + 1], w[i + 2], w[i + 3]];
+                if self.big_endian {
+                    u32::from_be_bytes(x)
+                } else {
+                    u32::from_le_bytes(x)
+                }
+            };
+            return Ok(Step::Frame(Located {
+                record_len: total,
+                data_start: hdr,
+                caplen,
+                orig_len: word(12),
+                ts: Timestamp::from_fraction(i64::from(word(0)), u64::from(word(4)), units),
+                link_type: self.link_type,
+                interface: 0,
+            }));
+        }
         let w = &src.window()[..total];
-        let parsed = if self.modified {
-            parse_pcap_frame_modified(w)
-        } else if self.big_endian {
-            parse_pcap_frame_be(w)
-        } else {
-            parse_pcap_frame(w)
-        };
-        let block = match parsed {
+        let block = match parse_pcap_frame_modified(w) {
             Ok((_, b)) => b,
             Err(e) => {
                 return Err(StepWarning {
@@ -120,7 +134,6 @@ impl PcapState {
                 })
             }
         };
-        let units = if self.nanos { 1_000_000_000 } else { 1_000_000 };
         Ok(Step::Frame(Located {
             record_len: total,
             data_start: hdr,
