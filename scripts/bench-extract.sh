@@ -11,7 +11,9 @@
 #   mix    the install scenario played to BENCH_SIZE MiB with whole bulk segments
 #          (phonehome-synth --full-payload): TLS, DNS with CNAMEs, HTTP, NTP, QUIC
 #   corpus the corpus's two largest mixed captures concatenated with mergecap (256 MiB)
-#   small  a DNS flood of ~100-byte frames, where packets per second is the limit
+#   small  where packets per second is the limit: the first-boot scenario played to 1 GiB (many
+#          short connections, DNS, TLS handshakes; 83-byte frames on average), and a DNS flood
+#          (~130-byte answers, each a new name and address: the worst case)
 # and the mix capture as pcapng, gzip, and through stdin.
 # Timed, interleaved, per round: cat FILE > /dev/null; phonehome-extract (all output files)
 # with --threads 1 and 2; ndpiReader -i FILE -v 0; tshark -q -z conv,tcp -z conv,udp (first
@@ -37,6 +39,8 @@ mix=bench-cache/mix-${size}MiB.pcap
 [ -f "$mix.gz" ] || gzip -1 -c "$mix" > "$mix.gz"
 small=bench-cache/dns-flood-1000000.pcap
 [ -f "$small" ] || target/release/phonehome-synth --dns-flood 1000000 -o "$small"
+boot=bench-cache/firstboot-1024MiB.pcap
+[ -f "$boot" ] || target/release/phonehome-synth data/scenarios/macos-catalina-firstboot.toml --size 1024 -o "$boot"
 size_mib=256
 . scripts/bench-capture.sh
 corpus_cap=$cap
@@ -110,18 +114,30 @@ for round in $(seq "$runs"); do
   time_it pcapng "$bin" -q --force -o "$out/b" "$mix.pcapng"
   time_it gzip "$bin" -q --force -o "$out/c" "$mix.gz"
   time_it stdin "<$mix" "$bin" -q --force -o "$out/d" -
-  time_it smallp "$bin" -q --force -o "$out/e" "$small"
+  time_it boot1 "$bin" -q --force --threads 1 -o "$out/f" "$boot"
+  time_it boot2 "$bin" -q --force --threads 2 -o "$out/g" "$boot"
+  time_it flood1 "$bin" -q --force --threads 1 -o "$out/e" "$small"
+  time_it flood2 "$bin" -q --force --threads 2 -o "$out/e" "$small"
 done
 echo
-echo "input forms of the mix capture (throughput of its $bytes uncompressed bytes):"
+echo "input forms of the mix capture (throughput of its $bytes uncompressed bytes; 2 threads):"
 report forms "$bytes" pcap "pcap file"
 report forms "$bytes" pcapng "pcapng file"
 report forms "$bytes" gzip "gzip file (-1)"
 report forms "$bytes" stdin "pcap through stdin"
-frames=$(sed -n 's/.*"packets": \([0-9]*\),.*/\1/p' "$out/e/summary.json" | head -1)
-t=$(med smallp)
-echo "small packets: $small ($frames frames of ~100 bytes): $(echo "scale=2; $frames / $t / 1000000" | bc -l) Mpps ($t s), peak $(( $(rss smallp) / 1024 )) MiB"
-printf 'small\tMpps\t%s\t%s\t%s\n' "$t" "$(echo "scale=3; $frames / $t / 1000000" | bc -l)" "$(( $(rss smallp) / 1024 ))" >> "$results"
+echo
+echo "small packets (million packets per second; peak RSS):"
+mpps() { # name capture-summary label
+  local frames t
+  frames=$(sed -n 's/.*"packets": \([0-9]*\),.*/\1/p' "$2" | head -1)
+  t=$(med "$1")
+  printf '  %-44s %6.2f Mpps (%s packets, %s s), peak %d MiB\n' "$3" "$(echo "$frames / $t / 1000000" | bc -l)" "$frames" "$t" "$(( $(rss "$1") / 1024 ))"
+  printf 'small\t%s\t%s\t%s\t%s\n' "$3" "$t" "$(echo "scale=3; $frames / $t / 1000000" | bc -l)" "$(( $(rss "$1") / 1024 ))" >> "$results"
+}
+mpps boot1 "$out/f/summary.json" "first boot 1 GiB, --threads 1"
+mpps boot2 "$out/g/summary.json" "first boot 1 GiB, --threads 2"
+mpps flood1 "$out/e/summary.json" "DNS flood 1M answers, --threads 1"
+mpps flood2 "$out/e/summary.json" "DNS flood 1M answers, --threads 2"
 echo
 echo "written: $results"
 

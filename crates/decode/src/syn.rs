@@ -87,13 +87,14 @@ pub fn fingerprint(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SynFingerpri
             _ => {}
         }
     }
-    let (tcpdump, tcpdump_normalised) = tcpdump_lines(&h, p.payload_len);
+    let flags = h.flags.tcpdump_letters();
+    let (tcpdump, tcpdump_normalised) = tcpdump_lines(&h, &flags, p.payload_len);
     Some(SynFingerprint {
         kind,
         tcpdump,
         tcpdump_normalised,
         p0f: p0f_signature(p, &h, mss, wscale, peer_mss),
-        flags: h.flags.tcpdump_letters(),
+        flags,
         flags_byte: h.flags.byte(),
         ttl: p.ip.ttl,
         initial_ttl: initial_ttl(p.ip.ttl),
@@ -103,10 +104,13 @@ pub fn fingerprint(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SynFingerpri
     })
 }
 
-/// tcpdump's rendering of the TCP header, and the same without per-packet values.
-fn tcpdump_lines(h: &TcpHeader<'_>, payload_len: u32) -> (String, String) {
-    let mut full = format!("Flags [{}], seq {}", h.flags.tcpdump_letters(), h.seq);
-    let mut norm = format!("Flags [{}], seq *", h.flags.tcpdump_letters());
+/// tcpdump's rendering of the TCP header, and the same without per-packet values (each written
+/// once into its own string: this runs for every SYN and SYN-ACK).
+fn tcpdump_lines(h: &TcpHeader<'_>, letters: &str, payload_len: u32) -> (String, String) {
+    let mut full = String::with_capacity(128);
+    let mut norm = String::with_capacity(128);
+    let _ = write!(full, "Flags [{letters}], seq {}", h.seq);
+    let _ = write!(norm, "Flags [{letters}], seq *");
     if h.flags.has(TcpFlags::ACK) {
         let _ = write!(full, ", ack {}", h.ack);
         norm.push_str(", ack *");
@@ -114,43 +118,47 @@ fn tcpdump_lines(h: &TcpHeader<'_>, payload_len: u32) -> (String, String) {
     let _ = write!(full, ", win {}", h.window);
     let _ = write!(norm, ", win {}", h.window);
     if !h.option_bytes.is_empty() {
-        let (o, on) = tcpdump_options(h);
-        let _ = write!(full, ", options [{o}]");
-        let _ = write!(norm, ", options [{on}]");
+        full.push_str(", options [");
+        norm.push_str(", options [");
+        for (i, o) in h.options().enumerate() {
+            if i > 0 {
+                full.push(',');
+                norm.push(',');
+            }
+            tcpdump_option(&mut full, &mut norm, o);
+        }
+        full.push(']');
+        norm.push(']');
     }
     let _ = write!(full, ", length {payload_len}");
     let _ = write!(norm, ", length {payload_len}");
     (full, norm)
 }
 
-fn tcpdump_options(h: &TcpHeader<'_>) -> (String, String) {
-    let mut full = Vec::new();
-    let mut norm = Vec::new();
-    for o in h.options() {
-        let (f, n) = match o {
-            TcpOption::Eol => ("eol".to_string(), "eol".to_string()),
-            TcpOption::Nop => ("nop".into(), "nop".into()),
-            TcpOption::Mss(m) => (format!("mss {m}"), format!("mss {m}")),
-            TcpOption::WindowScale(w) => (format!("wscale {w}"), format!("wscale {w}")),
-            TcpOption::SackPermitted => ("sackOK".into(), "sackOK".into()),
-            TcpOption::Sack(b) => (
-                format!("sack {}", b.len() / 8),
-                format!("sack {}", b.len() / 8),
-            ),
-            TcpOption::Timestamps { val, ecr } => (
-                format!("TS val {val} ecr {ecr}"),
-                format!("TS val * ecr {}", if ecr == 0 { "0" } else { "*" }),
-            ),
-            TcpOption::Unknown { kind, data } => (
-                format!("unknown-{kind} len {}", data.len() + 2),
-                format!("unknown-{kind} len {}", data.len() + 2),
-            ),
-            TcpOption::Malformed { kind } => (format!("bad opt {kind}"), format!("bad opt {kind}")),
-        };
-        full.push(f);
-        norm.push(n);
+/// One option as tcpdump prints it, with its per-packet values (`full`) and without (`norm`).
+fn tcpdump_option(full: &mut String, norm: &mut String, o: TcpOption<'_>) {
+    let same = |full: &mut String, norm: &mut String, t: std::fmt::Arguments<'_>| {
+        let _ = full.write_fmt(t);
+        let _ = norm.write_fmt(t);
+    };
+    match o {
+        TcpOption::Eol => same(full, norm, format_args!("eol")),
+        TcpOption::Nop => same(full, norm, format_args!("nop")),
+        TcpOption::Mss(m) => same(full, norm, format_args!("mss {m}")),
+        TcpOption::WindowScale(w) => same(full, norm, format_args!("wscale {w}")),
+        TcpOption::SackPermitted => same(full, norm, format_args!("sackOK")),
+        TcpOption::Sack(b) => same(full, norm, format_args!("sack {}", b.len() / 8)),
+        TcpOption::Timestamps { val, ecr } => {
+            let _ = write!(full, "TS val {val} ecr {ecr}");
+            let _ = write!(norm, "TS val * ecr {}", if ecr == 0 { "0" } else { "*" });
+        }
+        TcpOption::Unknown { kind, data } => same(
+            full,
+            norm,
+            format_args!("unknown-{kind} len {}", data.len() + 2),
+        ),
+        TcpOption::Malformed { kind } => same(full, norm, format_args!("bad opt {kind}")),
     }
-    (full.join(","), norm.join(","))
 }
 
 /// p0f's raw signature of the packet.
@@ -168,11 +176,6 @@ fn p0f_signature(
         .options()
         .any(|o| matches!(o, TcpOption::Timestamps { .. }));
     let tot_hdr = p.ip.header_len + u32::from(h.header_len);
-    let wsize = match window_multiple(p.ip.version, h.window, mss, has_ts, tot_hdr, peer_mss) {
-        Some((n, false)) => format!("mss*{n}"),
-        Some((n, true)) => format!("mtu*{n}"),
-        None => h.window.to_string(),
-    };
     let mss_v = mss.unwrap_or(0);
     let (olayout, opt_quirks) = option_layout(h.option_bytes);
     let mut quirks: Vec<&str> = Vec::new();
@@ -235,25 +238,30 @@ fn p0f_signature(
     }
     quirks.extend(opt_quirks.iter().filter(|q| **q == "bad"));
     let pclass = if p.payload_len > 0 { "+" } else { "0" };
+    let mut out = String::with_capacity(96);
+    let _ = write!(out, "{}:{}+", p.ip.version, ttl);
     // p0f shows a distance beyond 35 hops as unknown.
-    let dist = if dist > 35 {
-        "?".to_string()
+    if dist > 35 {
+        out.push('?');
     } else {
-        dist.to_string()
-    };
-    format!(
-        "{}:{}+{}:{}:{}:{},{}:{}:{}:{}",
-        p.ip.version,
-        ttl,
-        dist,
-        p.ip.options_len,
-        mss_v,
-        wsize,
-        wscale.unwrap_or(0),
-        olayout,
-        quirks.join(","),
-        pclass
-    )
+        let _ = write!(out, "{dist}");
+    }
+    let _ = write!(out, ":{}:{}:", p.ip.options_len, mss_v);
+    match window_multiple(p.ip.version, h.window, mss, has_ts, tot_hdr, peer_mss) {
+        Some((n, false)) => write!(out, "mss*{n}"),
+        Some((n, true)) => write!(out, "mtu*{n}"),
+        None => write!(out, "{}", h.window),
+    }
+    .ok();
+    let _ = write!(out, ",{}:{}:", wscale.unwrap_or(0), olayout);
+    for (i, q) in quirks.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(q);
+    }
+    let _ = write!(out, ":{pclass}");
+    out
 }
 
 /// The window as a multiple of an MSS or MTU, tried in p0f's order: the segment's MSS, that
@@ -300,48 +308,50 @@ fn window_multiple(
 /// p0f's option layout (`mss,nop,ws,nop,nop,ts,sok,eol+1`) and the option quirks (`opt+` for
 /// nonzero bytes after EOL, `bad` for a malformed option).
 fn option_layout(b: &[u8]) -> (String, Vec<&'static str>) {
-    let mut out: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(48);
     let mut quirks = Vec::new();
     let mut i = 0;
+    let push = |out: &mut String, item: std::fmt::Arguments<'_>| {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        let _ = out.write_fmt(item);
+    };
     while i < b.len() {
         let kind = b[i];
         match kind {
             0 => {
                 let rest = &b[i + 1..];
-                out.push(format!("eol+{}", rest.len()));
+                push(&mut out, format_args!("eol+{}", rest.len()));
                 if rest.iter().any(|&x| x != 0) {
                     quirks.push("opt+");
                 }
                 break;
             }
             1 => {
-                out.push("nop".into());
+                push(&mut out, format_args!("nop"));
                 i += 1;
                 continue;
             }
             _ => {}
         }
         let len = b.get(i + 1).map_or(0, |&l| usize::from(l));
-        if len < 2 || i + len > b.len() {
+        let bad = len < 2 || i + len > b.len();
+        match kind {
+            2 => push(&mut out, format_args!("mss")),
+            3 => push(&mut out, format_args!("ws")),
+            4 => push(&mut out, format_args!("sok")),
+            5 => push(&mut out, format_args!("sack")),
+            8 => push(&mut out, format_args!("ts")),
+            k => push(&mut out, format_args!("?{k}")),
+        }
+        if bad {
             quirks.push("bad");
-            out.push(name_of(kind));
             break;
         }
-        out.push(name_of(kind));
         i += len;
     }
-    (out.join(","), quirks)
-}
-
-fn name_of(kind: u8) -> String {
-    match kind {
-        2 => "mss".into(),
-        3 => "ws".into(),
-        4 => "sok".into(),
-        5 => "sack".into(),
-        8 => "ts".into(),
-        k => format!("?{k}"),
-    }
+    (out, quirks)
 }
 
 #[cfg(test)]
