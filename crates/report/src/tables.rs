@@ -227,15 +227,32 @@ fn ts(t: Timestamp) -> Cell {
     Cell::Text(t.to_string())
 }
 
+/// Distinct flow labels remembered while `flows.csv` is written.
+const LABEL_CACHE: usize = 1 << 16;
+
 /// `flows.csv`, labelled by `labeller` as the rows are made (a capture may hold millions of
 /// flows, some of them on disk: they are read once per pass, never all held).
 pub fn flows<'a, 'r: 'a>(s: &'a CaptureSummary, labeller: &'a Labeller<'r>) -> Table<'a> {
     let paths = std::sync::Arc::new(first_paths(s));
     let make: MakeRows<'a> = Box::new(move || {
         let paths = std::sync::Arc::clone(&paths);
+        // Many flows go to the same server under the same name: each distinct (DNS or not,
+        // name, path, address) is classified once per pass (the cache is bounded).
+        type Key = (bool, Option<String>, Option<String>, std::net::IpAddr);
+        let mut seen: std::collections::HashMap<Key, Label> = std::collections::HashMap::new();
         Box::new(s.flow_iter().map(move |f| {
-            let l = labeller.flow(&f, paths.get(&f.id).map(String::as_str));
-            flow_row(s, &f, &l)
+            let path = paths.get(&f.id).map(String::as_str);
+            let key = (
+                f.app == Some("dns"),
+                f.hostname.clone(),
+                path.map(str::to_string),
+                f.server.ip,
+            );
+            if seen.len() >= LABEL_CACHE {
+                seen.clear();
+            }
+            let l = seen.entry(key).or_insert_with(|| labeller.flow(&f, path));
+            flow_row(s, &f, l)
         }))
     });
     Table {
