@@ -33,22 +33,27 @@ pub struct HostStats {
 }
 
 impl HostStats {
-    /// Counts one flow.
+    /// Counts one flow (what merging a host of that one flow would do, in place).
     pub fn add_flow(&mut self, f: &FlowRecord) {
-        let one = HostStats {
-            connections: 1,
-            tcp_connections: u64::from(f.proto == 6),
-            udp_flows: u64::from(f.proto == 17),
-            up: f.up,
-            down: f.down,
-            first_ns: f.start.as_nanos(),
-            last_ns: f.end.as_nanos(),
-            server_ips: BTreeSet::from([f.server.ip]),
-            ports: BTreeSet::from([(f.proto, f.server.port)]),
-            apps: f.app.into_iter().collect(),
-            name_sources: BTreeSet::from([f.name_source]),
-        };
-        self.merge(one);
+        let (start, end) = (f.start.as_nanos(), f.end.as_nanos());
+        if self.connections == 0 {
+            self.first_ns = start;
+            self.last_ns = end;
+        } else {
+            self.first_ns = self.first_ns.min(start);
+            self.last_ns = self.last_ns.max(end);
+        }
+        self.connections += 1;
+        self.tcp_connections += u64::from(f.proto == 6);
+        self.udp_flows += u64::from(f.proto == 17);
+        self.up.add(&f.up);
+        self.down.add(&f.down);
+        self.server_ips.insert(f.server.ip);
+        self.ports.insert((f.proto, f.server.port));
+        if let Some(a) = f.app {
+            self.apps.insert(a);
+        }
+        self.name_sources.insert(f.name_source);
     }
 
     /// Combines two hosts' counts (sums, minimum/maximum times, unions). Associative and
@@ -86,7 +91,14 @@ pub fn aggregate<F: std::borrow::Borrow<FlowRecord>>(
     let mut hosts: BTreeMap<String, HostStats> = BTreeMap::new();
     for f in flows {
         let f = f.borrow();
-        hosts.entry(f.host_key()).or_default().add_flow(f);
+        // A name is looked up without copying it; only a new host's key is allocated.
+        match f.host_name() {
+            Some(name) => match hosts.get_mut(name) {
+                Some(h) => h.add_flow(f),
+                None => hosts.entry(name.to_string()).or_default().add_flow(f),
+            },
+            None => hosts.entry(f.host_key()).or_default().add_flow(f),
+        }
     }
     hosts
 }

@@ -106,9 +106,17 @@ impl FlowRecord {
     /// (a lookup is not a connection to the name looked up), else the name, else the server
     /// address.
     pub fn host_key(&self) -> String {
+        match self.host_name() {
+            Some(h) => h.to_string(),
+            None => self.server.ip.to_string(),
+        }
+    }
+
+    /// The name [`FlowRecord::host_key`] uses, when it is a name and not the address.
+    pub fn host_name(&self) -> Option<&str> {
         match (&self.hostname, self.name_source) {
-            (Some(h), s) if s != NameSource::DnsQuery && !h.is_empty() => h.clone(),
-            _ => self.server.ip.to_string(),
+            (Some(h), s) if s != NameSource::DnsQuery && !h.is_empty() => Some(h),
+            _ => None,
         }
     }
 }
