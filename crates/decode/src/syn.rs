@@ -2,8 +2,6 @@
 //! its per-packet values) and the p0f v3 signature `ver:ittl:olen:mss:wsize,scale:olayout:
 //! quirks:pclass`, following the field meanings of p0f's README.
 
-use std::fmt::Write as _;
-
 use crate::packet::{Packet, Transport};
 use crate::tcp::{TcpFlags, TcpHeader, TcpOption};
 
@@ -104,60 +102,90 @@ pub fn fingerprint(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SynFingerpri
     })
 }
 
+/// Appends a number (without the formatting machinery: this runs for every SYN and SYN-ACK).
+fn num(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends to both strings.
+fn both(full: &mut String, norm: &mut String, s: &str) {
+    full.push_str(s);
+    norm.push_str(s);
+}
+
+/// Appends a number to both strings.
+fn both_num(full: &mut String, norm: &mut String, n: impl itoa::Integer + Copy) {
+    num(full, n);
+    num(norm, n);
+}
+
 /// tcpdump's rendering of the TCP header, and the same without per-packet values (each written
-/// once into its own string: this runs for every SYN and SYN-ACK).
+/// once into its own string).
 fn tcpdump_lines(h: &TcpHeader<'_>, letters: &str, payload_len: u32) -> (String, String) {
     let mut full = String::with_capacity(128);
     let mut norm = String::with_capacity(128);
-    let _ = write!(full, "Flags [{letters}], seq {}", h.seq);
-    let _ = write!(norm, "Flags [{letters}], seq *");
+    both(&mut full, &mut norm, "Flags [");
+    both(&mut full, &mut norm, letters);
+    both(&mut full, &mut norm, "], seq ");
+    num(&mut full, h.seq);
+    norm.push('*');
     if h.flags.has(TcpFlags::ACK) {
-        let _ = write!(full, ", ack {}", h.ack);
-        norm.push_str(", ack *");
+        both(&mut full, &mut norm, ", ack ");
+        num(&mut full, h.ack);
+        norm.push('*');
     }
-    let _ = write!(full, ", win {}", h.window);
-    let _ = write!(norm, ", win {}", h.window);
+    both(&mut full, &mut norm, ", win ");
+    both_num(&mut full, &mut norm, h.window);
     if !h.option_bytes.is_empty() {
-        full.push_str(", options [");
-        norm.push_str(", options [");
+        both(&mut full, &mut norm, ", options [");
         for (i, o) in h.options().enumerate() {
             if i > 0 {
-                full.push(',');
-                norm.push(',');
+                both(&mut full, &mut norm, ",");
             }
             tcpdump_option(&mut full, &mut norm, o);
         }
-        full.push(']');
-        norm.push(']');
+        both(&mut full, &mut norm, "]");
     }
-    let _ = write!(full, ", length {payload_len}");
-    let _ = write!(norm, ", length {payload_len}");
+    both(&mut full, &mut norm, ", length ");
+    both_num(&mut full, &mut norm, payload_len);
     (full, norm)
 }
 
 /// One option as tcpdump prints it, with its per-packet values (`full`) and without (`norm`).
 fn tcpdump_option(full: &mut String, norm: &mut String, o: TcpOption<'_>) {
-    let same = |full: &mut String, norm: &mut String, t: std::fmt::Arguments<'_>| {
-        let _ = full.write_fmt(t);
-        let _ = norm.write_fmt(t);
-    };
     match o {
-        TcpOption::Eol => same(full, norm, format_args!("eol")),
-        TcpOption::Nop => same(full, norm, format_args!("nop")),
-        TcpOption::Mss(m) => same(full, norm, format_args!("mss {m}")),
-        TcpOption::WindowScale(w) => same(full, norm, format_args!("wscale {w}")),
-        TcpOption::SackPermitted => same(full, norm, format_args!("sackOK")),
-        TcpOption::Sack(b) => same(full, norm, format_args!("sack {}", b.len() / 8)),
-        TcpOption::Timestamps { val, ecr } => {
-            let _ = write!(full, "TS val {val} ecr {ecr}");
-            let _ = write!(norm, "TS val * ecr {}", if ecr == 0 { "0" } else { "*" });
+        TcpOption::Eol => both(full, norm, "eol"),
+        TcpOption::Nop => both(full, norm, "nop"),
+        TcpOption::Mss(m) => {
+            both(full, norm, "mss ");
+            both_num(full, norm, m);
         }
-        TcpOption::Unknown { kind, data } => same(
-            full,
-            norm,
-            format_args!("unknown-{kind} len {}", data.len() + 2),
-        ),
-        TcpOption::Malformed { kind } => same(full, norm, format_args!("bad opt {kind}")),
+        TcpOption::WindowScale(w) => {
+            both(full, norm, "wscale ");
+            both_num(full, norm, w);
+        }
+        TcpOption::SackPermitted => both(full, norm, "sackOK"),
+        TcpOption::Sack(b) => {
+            both(full, norm, "sack ");
+            both_num(full, norm, b.len() / 8);
+        }
+        TcpOption::Timestamps { val, ecr } => {
+            both(full, norm, "TS val ");
+            num(full, val);
+            full.push_str(" ecr ");
+            num(full, ecr);
+            norm.push_str(if ecr == 0 { "* ecr 0" } else { "* ecr *" });
+        }
+        TcpOption::Unknown { kind, data } => {
+            both(full, norm, "unknown-");
+            both_num(full, norm, kind);
+            both(full, norm, " len ");
+            both_num(full, norm, data.len() + 2);
+        }
+        TcpOption::Malformed { kind } => {
+            both(full, norm, "bad opt ");
+            both_num(full, norm, kind);
+        }
     }
 }
 
@@ -239,28 +267,45 @@ fn p0f_signature(
     quirks.extend(opt_quirks.iter().filter(|q| **q == "bad"));
     let pclass = if p.payload_len > 0 { "+" } else { "0" };
     let mut out = String::with_capacity(96);
-    let _ = write!(out, "{}:{}+", p.ip.version, ttl);
+    num(&mut out, p.ip.version);
+    out.push(':');
+    num(&mut out, ttl);
+    out.push('+');
     // p0f shows a distance beyond 35 hops as unknown.
     if dist > 35 {
         out.push('?');
     } else {
-        let _ = write!(out, "{dist}");
+        num(&mut out, dist);
     }
-    let _ = write!(out, ":{}:{}:", p.ip.options_len, mss_v);
+    out.push(':');
+    num(&mut out, p.ip.options_len);
+    out.push(':');
+    num(&mut out, mss_v);
+    out.push(':');
     match window_multiple(p.ip.version, h.window, mss, has_ts, tot_hdr, peer_mss) {
-        Some((n, false)) => write!(out, "mss*{n}"),
-        Some((n, true)) => write!(out, "mtu*{n}"),
-        None => write!(out, "{}", h.window),
+        Some((n, false)) => {
+            out.push_str("mss*");
+            num(&mut out, n);
+        }
+        Some((n, true)) => {
+            out.push_str("mtu*");
+            num(&mut out, n);
+        }
+        None => num(&mut out, h.window),
     }
-    .ok();
-    let _ = write!(out, ",{}:{}:", wscale.unwrap_or(0), olayout);
+    out.push(',');
+    num(&mut out, wscale.unwrap_or(0));
+    out.push(':');
+    out.push_str(&olayout);
+    out.push(':');
     for (i, q) in quirks.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push_str(q);
     }
-    let _ = write!(out, ":{pclass}");
+    out.push(':');
+    out.push_str(pclass);
     out
 }
 
@@ -311,41 +356,41 @@ fn option_layout(b: &[u8]) -> (String, Vec<&'static str>) {
     let mut out = String::with_capacity(48);
     let mut quirks = Vec::new();
     let mut i = 0;
-    let push = |out: &mut String, item: std::fmt::Arguments<'_>| {
+    let sep = |out: &mut String| {
         if !out.is_empty() {
             out.push(',');
         }
-        let _ = out.write_fmt(item);
     };
     while i < b.len() {
         let kind = b[i];
+        sep(&mut out);
         match kind {
             0 => {
                 let rest = &b[i + 1..];
-                push(&mut out, format_args!("eol+{}", rest.len()));
+                out.push_str("eol+");
+                num(&mut out, rest.len());
                 if rest.iter().any(|&x| x != 0) {
                     quirks.push("opt+");
                 }
                 break;
             }
             1 => {
-                push(&mut out, format_args!("nop"));
+                out.push_str("nop");
                 i += 1;
                 continue;
             }
-            _ => {}
+            2 => out.push_str("mss"),
+            3 => out.push_str("ws"),
+            4 => out.push_str("sok"),
+            5 => out.push_str("sack"),
+            8 => out.push_str("ts"),
+            k => {
+                out.push('?');
+                num(&mut out, k);
+            }
         }
         let len = b.get(i + 1).map_or(0, |&l| usize::from(l));
-        let bad = len < 2 || i + len > b.len();
-        match kind {
-            2 => push(&mut out, format_args!("mss")),
-            3 => push(&mut out, format_args!("ws")),
-            4 => push(&mut out, format_args!("sok")),
-            5 => push(&mut out, format_args!("sack")),
-            8 => push(&mut out, format_args!("ts")),
-            k => push(&mut out, format_args!("?{k}")),
-        }
-        if bad {
+        if len < 2 || i + len > b.len() {
             quirks.push("bad");
             break;
         }
