@@ -202,36 +202,44 @@ impl Source {
                     if *eof {
                         return Ok(false);
                     }
-                    let room = buf.len() - *end;
                     if let Some(h) = handoff.as_mut() {
-                        // Frames may have been handed out from `buf[..start]`: never move them.
-                        // Read on into the free room, or retire the buffer when it is short.
-                        if *start > 0 && room < (want - (*end - *start)).max(HANDOFF_CHUNK / 4) {
-                            let tail = *end - *start;
-                            let mut fresh = h.spare.pop().unwrap_or_default();
-                            let need = want.max(tail + HANDOFF_CHUNK);
-                            if fresh.len() < need {
-                                fresh.resize(need, 0);
+                        // Frames may have been handed out from `buf[..start]`: such a buffer is
+                        // never moved or grown (it would grow without bound under a reader
+                        // that returns little at a time, like a decompressor). It is read on
+                        // into its free room, or retired when that is short.
+                        let needed = want - (*end - *start);
+                        if buf.len() - *end < needed.max(HANDOFF_CHUNK / 4) {
+                            if *start > 0 {
+                                let tail = *end - *start;
+                                let mut fresh = h.spare.pop().unwrap_or_default();
+                                // One size for every buffer (unless a record is larger), so that
+                                // recycled buffers are never reallocated.
+                                let size =
+                                    want.max(tail + HANDOFF_CHUNK).max(HANDOFF_CHUNK * 5 / 4);
+                                if fresh.len() < size {
+                                    fresh.resize(size, 0);
+                                }
+                                fresh[..tail].copy_from_slice(&buf[*start..*end]);
+                                h.retired.push(std::mem::replace(buf, fresh));
+                                *start = 0;
+                                *end = tail;
+                            } else {
+                                // Nothing handed out yet: one record larger than the buffer.
+                                let size = want.max(*end + HANDOFF_CHUNK);
+                                buf.resize(size, 0);
                             }
-                            fresh[..tail].copy_from_slice(&buf[*start..*end]);
-                            h.retired.push(std::mem::replace(buf, fresh));
-                            *start = 0;
-                            *end = tail;
                         }
-                    } else if *start > 0 {
-                        // Compact, then grow to hold `want` bytes plus a chunk of read-ahead.
-                        buf.copy_within(*start..*end, 0);
-                        *end -= *start;
-                        *start = 0;
-                    }
-                    let chunk = if handoff.is_some() {
-                        HANDOFF_CHUNK
                     } else {
-                        READ_CHUNK
-                    };
-                    let need = want.max(*end + chunk);
-                    if buf.len() < need {
-                        buf.resize(need, 0);
+                        if *start > 0 {
+                            // Compact, then grow to hold `want` bytes plus a chunk of read-ahead.
+                            buf.copy_within(*start..*end, 0);
+                            *end -= *start;
+                            *start = 0;
+                        }
+                        let need = want.max(*end + READ_CHUNK);
+                        if buf.len() < need {
+                            buf.resize(need, 0);
+                        }
                     }
                     match reader.read(&mut buf[*end..]) {
                         Ok(0) => *eof = true,
