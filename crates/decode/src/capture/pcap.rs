@@ -87,7 +87,8 @@ impl PcapState {
                 u32::from_le_bytes(b)
             }
         };
-        let caplen = word(8) as usize;
+        // The 16-byte record header (also the start of the modified 24-byte one), read in place.
+        let (ts_sec, ts_frac, caplen, orig_len) = (word(0), word(4), word(8) as usize, word(12));
         if caplen > limits.max_record {
             return Err(StepWarning {
                 kind: WarningKind::BadRecordLength,
@@ -102,27 +103,17 @@ impl PcapState {
         need(src, total, "record")?;
         let units = if self.nanos { 1_000_000_000 } else { 1_000_000 };
         if !self.modified {
-            // The plain 16-byte record header, read in place (its four fields are the words
-            // read above); pcap-parser reads the modified (24-byte) variant below.
-            let w = src.window();
-            let word = |i: usize| {
-                let x = [w[i], w[i + 1], w[i + 2], w[i + 3]];
-                if self.big_endian {
-                    u32::from_be_bytes(x)
-                } else {
-                    u32::from_le_bytes(x)
-                }
-            };
             return Ok(Step::Frame(Located {
                 record_len: total,
                 data_start: hdr,
                 caplen,
-                orig_len: word(12),
-                ts: Timestamp::from_fraction(i64::from(word(0)), u64::from(word(4)), units),
+                orig_len,
+                ts: Timestamp::from_fraction(i64::from(ts_sec), u64::from(ts_frac), units),
                 link_type: self.link_type,
                 interface: 0,
             }));
         }
+        // pcap-parser reads the modified variant.
         let w = &src.window()[..total];
         let block = match parse_pcap_frame_modified(w) {
             Ok((_, b)) => b,
