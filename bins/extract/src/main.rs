@@ -319,6 +319,9 @@ fn capture_table<'a, 'r: 'a>(
     }
 }
 
+/// Writes `bytes` through a temporary name renamed into place when complete, so that an
+/// interrupted run never leaves a half-written file that looks whole; refuses to replace an
+/// existing file unless `force`.
 fn write_atomic(
     path: &Path,
     force: bool,
