@@ -118,13 +118,19 @@ mod tests {
         v.extend_from_slice(&1u32.to_le_bytes());
         for i in 0..n {
             let len = [60usize, 1514, 9000, 200_000, 333][i % 5] + i % 7;
-            v.extend_from_slice(&(i as u32).to_le_bytes());
-            v.extend_from_slice(&((i * 7) as u32 % 1_000_000).to_le_bytes());
-            v.extend_from_slice(&(len as u32).to_le_bytes());
-            v.extend_from_slice(&(len as u32 + 4).to_le_bytes());
-            v.extend((0..len).map(|k| (k ^ i) as u8));
+            let data: Vec<u8> = (0..len).map(|k| (k ^ i) as u8).collect();
+            record(&mut v, i as u32, (i * 7) as u32 % 1_000_000, &data, 4);
         }
         v
+    }
+
+    /// Appends one pcap record (`missing` bytes were not captured).
+    fn record(v: &mut Vec<u8>, secs: u32, usecs: u32, data: &[u8], missing: u32) {
+        let len = data.len() as u32;
+        for word in [secs, usecs, len, len + missing] {
+            v.extend_from_slice(&word.to_le_bytes());
+        }
+        v.extend_from_slice(data);
     }
 
     type Seen = (
@@ -168,11 +174,7 @@ mod tests {
         let mut v = capture(0);
         for i in 0..9_000u32 {
             let len = 60 + (i as usize * 37) % 1400;
-            v.extend_from_slice(&i.to_le_bytes());
-            v.extend_from_slice(&0u32.to_le_bytes());
-            v.extend_from_slice(&(len as u32).to_le_bytes());
-            v.extend_from_slice(&(len as u32).to_le_bytes());
-            v.extend(std::iter::repeat_n(7u8, len));
+            record(&mut v, i, 0, &vec![7u8; len], 0);
         }
         assert!(v.len() > 6 << 20);
         let src = Chunky(io::Cursor::new(v), 1_000);
