@@ -62,6 +62,132 @@ pub fn initial_ttl(ttl: u8) -> u8 {
     }
 }
 
+/// Bytes of a [`SignatureKey`]: the source address, the IP and TCP header fields the
+/// signatures read, and the options (at most 40 bytes).
+const KEY_BYTES: usize = 96;
+
+/// Everything the host, kind, p0f signature and normalised tcpdump line of a SYN or SYN-ACK
+/// depend on, as a fixed-size key: two segments with equal keys have equal signatures (the
+/// per-packet values that the signatures leave out, sequence numbers and timestamp values, are
+/// reduced to whether they are zero). Cheap to build and hash, so that a SYN whose signature
+/// was seen before needs no text.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SignatureKey {
+    kind: SynKind,
+    mss: Option<u16>,
+    len: u8,
+    bytes: [u8; KEY_BYTES],
+}
+
+impl std::fmt::Debug for SignatureKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureKey")
+            .field("kind", &self.kind)
+            .field("bytes", &&self.bytes[..usize::from(self.len)])
+            .finish()
+    }
+}
+
+impl SignatureKey {
+    /// SYN or SYN-ACK.
+    pub fn kind(&self) -> SynKind {
+        self.kind
+    }
+
+    /// The MSS option, if any (the last one, as [`fingerprint`] reads it).
+    pub fn mss(&self) -> Option<u16> {
+        self.mss
+    }
+
+    fn push(&mut self, b: &[u8]) {
+        let at = usize::from(self.len);
+        self.bytes[at..at + b.len()].copy_from_slice(b);
+        self.len += b.len() as u8;
+    }
+}
+
+/// The [`SignatureKey`] of a SYN or SYN-ACK; `None` for any other segment (exactly when
+/// [`fingerprint`] gives `None`).
+pub fn signature_key(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SignatureKey> {
+    let Transport::Tcp(h) = p.transport else {
+        return None;
+    };
+    if !h.flags.has(TcpFlags::SYN) || h.flags.has(TcpFlags::RST) || h.flags.has(TcpFlags::FIN) {
+        return None;
+    }
+    let kind = if h.flags.has(TcpFlags::ACK) {
+        SynKind::SynAck
+    } else {
+        SynKind::Syn
+    };
+    let mut mss = None;
+    for o in h.options() {
+        if let TcpOption::Mss(m) = o {
+            mss = Some(m);
+        }
+    }
+    let mut k = SignatureKey {
+        kind,
+        mss,
+        len: 0,
+        bytes: [0; KEY_BYTES],
+    };
+    match p.ip.src {
+        std::net::IpAddr::V4(a) => k.push(&a.octets()),
+        std::net::IpAddr::V6(a) => k.push(&a.octets()),
+    }
+    let ip = &p.ip;
+    k.push(&[
+        ip.version,
+        ip.ttl,
+        ip.options_len,
+        u8::from(ip.dont_fragment),
+        u8::from(ip.ident == 0),
+        ip.ecn,
+        u8::from(ip.flow_label == 0),
+        h.header_len,
+        u8::from(h.seq == 0),
+        u8::from(h.ack == 0),
+        u8::from(h.urgent == 0),
+    ]);
+    k.push(&ip.header_len.to_be_bytes());
+    k.push(&h.flags.0.to_be_bytes());
+    k.push(&h.window.to_be_bytes());
+    k.push(&p.payload_len.to_be_bytes());
+    let peer = peer_mss.map_or([0, 0, 0], |m| {
+        let [a, b] = m.to_be_bytes();
+        [1, a, b]
+    });
+    k.push(&peer);
+    // The options as they are, but for the timestamp values, kept only as zero or not. The
+    // walk is the one of `TcpOptions` and `option_layout`, so it finds the same timestamps.
+    let opts = &h.option_bytes[..h.option_bytes.len().min(40)];
+    let start = usize::from(k.len);
+    k.push(&[opts.len() as u8]);
+    k.push(opts);
+    let o = &mut k.bytes[start + 1..start + 1 + opts.len()];
+    let mut i = 0;
+    while i < o.len() {
+        match o[i] {
+            0 => break,
+            1 => i += 1,
+            kind => {
+                let len = o.get(i + 1).map_or(0, |&l| usize::from(l));
+                if len < 2 || i + len > o.len() {
+                    break;
+                }
+                if kind == 8 && len == 10 {
+                    let zero = |b: &[u8]| u8::from(b.iter().all(|&x| x == 0));
+                    let (val, ecr) = (zero(&o[i + 2..i + 6]), zero(&o[i + 6..i + 10]));
+                    o[i + 2..i + 10].copy_from_slice(&[val, 0, 0, 0, ecr, 0, 0, 0]);
+                }
+                i += len;
+            }
+        }
+    }
+    Some(k)
+}
+
 /// The fingerprint of a SYN or SYN-ACK packet; `None` for any other segment. `peer_mss` is the
 /// MSS of the SYN a SYN-ACK answers, when known (some stacks size their window from it).
 pub fn fingerprint(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SynFingerprint> {
@@ -443,6 +569,68 @@ mod tests {
         );
         assert_eq!((fp.flags.as_str(), fp.flags_byte), ("SEW", 0xc2));
         assert_eq!((fp.ttl, fp.initial_ttl), (64, 64));
+    }
+
+    #[test]
+    fn signature_keys_leave_out_only_per_packet_values() {
+        let base = catalina_syn();
+        let key = |f: &[u8]| signature_key(&decode_link(1, f).unwrap(), None).unwrap();
+        let k = key(&base);
+        assert_eq!((k.kind(), k.mss()), (SynKind::Syn, Some(1460)));
+        // Sequence number, IP id (nonzero to nonzero) and the timestamp value do not count.
+        for (at, v) in [(41, 9u8), (19, 0x99), (68, 0x42)] {
+            let mut f = base.clone();
+            f[at] = v;
+            assert_eq!(key(&f), k, "byte {at}");
+        }
+        // The window, the TTL and a timestamp value that becomes zero do.
+        for (at, v) in [(48, 0x10u8), (22, 63), (69, 0)] {
+            let mut f = base.clone();
+            f[at] = v;
+            assert_ne!(key(&f), k, "byte {at}");
+        }
+    }
+
+    #[test]
+    fn equal_signature_keys_give_equal_signatures() {
+        let base = catalina_syn();
+        let mut seen: std::collections::HashMap<SignatureKey, (String, String)> =
+            std::collections::HashMap::new();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut keys = 0;
+        for _ in 0..100_000 {
+            let mut f = base.clone();
+            for _ in 0..1 + next() % 3 {
+                let at = 14 + (next() as usize) % (f.len() - 14);
+                // Mostly small values, so that lengths and kinds stay plausible.
+                f[at] = if next() % 2 == 0 {
+                    (next() % 12) as u8
+                } else {
+                    next() as u8
+                };
+            }
+            let Ok(p) = decode_link(1, &f) else { continue };
+            let peer = (next() % 3 == 0).then_some(1400);
+            let (Some(k), Some(fp)) = (signature_key(&p, peer), fingerprint(&p, peer)) else {
+                assert!(signature_key(&p, peer).is_none() && fingerprint(&p, peer).is_none());
+                continue;
+            };
+            let text = (fp.p0f, fp.tcpdump_normalised);
+            match seen.get(&k) {
+                Some(t) => assert_eq!(*t, text, "{f:02x?}"),
+                None => {
+                    keys += 1;
+                    seen.insert(k, text);
+                }
+            }
+        }
+        assert!(keys > 1000, "only {keys} distinct keys");
     }
 
     #[test]

@@ -65,11 +65,12 @@ impl Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    /// RFC 3339, UTC, microsecond precision.
+impl Timestamp {
+    /// The RFC 3339 text of [`Display`](fmt::Display) as bytes, without the formatting
+    /// machinery (output rows write millions of them).
     /// Times outside the years 0000–9999 (only a damaged or hostile capture has them) are
     /// clamped to that range so that the text stays RFC 3339.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    pub fn rfc3339_bytes(self) -> [u8; 27] {
         const MIN: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
         const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
         let (secs, nanos) = if self.secs < MIN {
@@ -82,7 +83,6 @@ impl fmt::Display for Timestamp {
         let days = secs.div_euclid(86_400);
         let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        // Digits by hand: this runs twice per flow row, and `write!` with padding is slow.
         let mut b = *b"0000-00-00T00:00:00.000000Z";
         let mut put = |at: usize, width: usize, mut v: u64| {
             for i in (at..at + width).rev() {
@@ -97,6 +97,14 @@ impl fmt::Display for Timestamp {
         put(14, 2, ((sod / 60) % 60) as u64);
         put(17, 2, (sod % 60) as u64);
         put(20, 6, u64::from(nanos / 1000));
+        b
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339, UTC, microsecond precision (see [`Timestamp::rfc3339_bytes`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.rfc3339_bytes();
         f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
     }
 }

@@ -367,7 +367,8 @@ impl Analyzer {
         // Finish in id order: finishing dissects leftovers and appends rows, so the order must
         // not depend on the hash map's.
         let mut expired = expired;
-        expired.sort_unstable();
+        // Ids are unique: the key is not compared.
+        expired.sort_unstable_by_key(|(id, _)| *id);
         for (_, k) in expired {
             if let Some(f) = self.live.remove(&k) {
                 self.finish(f);

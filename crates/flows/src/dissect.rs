@@ -73,6 +73,8 @@ pub struct Rows {
     pub kept: [usize; 3],
     /// SYN/SYN-ACK signatures: (host, kind, p0f, normalised tcpdump) -> row.
     pub fingerprints: std::collections::BTreeMap<FpKey, FingerprintRow>,
+    /// The row key of each signature key seen lately (bounded by [`FINGERPRINT_KEY_CACHE`]).
+    pub(crate) fingerprint_keys: crate::FastMap<syn::SignatureKey, FpKey>,
 }
 
 /// Key of a fingerprint row: host, kind, p0f signature, normalised tcpdump line.
@@ -80,6 +82,9 @@ pub type FpKey = (IpAddr, phonehome_decode::syn::SynKind, String, String);
 
 /// Most distinct fingerprint rows kept.
 const MAX_FINGERPRINTS: usize = 100_000;
+
+/// Most signature keys remembered with their row keys (the cache starts again beyond it).
+const FINGERPRINT_KEY_CACHE: usize = 4096;
 
 impl Rows {
     fn max_rows(&self) -> usize {
@@ -119,13 +124,7 @@ impl Rows {
         match p.transport {
             Transport::Tcp(h) => {
                 if h.flags.has(TcpFlags::SYN) {
-                    let fp = syn::fingerprint(p, if up { None } else { flow.syn_mss });
-                    if let Some(fp) = fp {
-                        if up && fp.kind == syn::SynKind::Syn {
-                            flow.syn_mss = fp.mss;
-                        }
-                        self.syn(p, fp, ts);
-                    }
+                    self.syn(flow, p, up, ts);
                 }
                 if up && !p.payload.is_empty() {
                     self.client_segment(flow, h.seq, p, ts);
@@ -150,14 +149,37 @@ impl Rows {
         }
     }
 
-    /// Counts a SYN or SYN-ACK signature.
-    fn syn(&mut self, p: &Packet<'_>, fp: syn::SynFingerprint, ts: Timestamp) {
+    /// Counts a SYN or SYN-ACK signature. Its text is made only the first time its
+    /// [`syn::SignatureKey`] is seen (most SYNs of a capture repeat a few signatures).
+    fn syn(&mut self, flow: &mut Flow, p: &Packet<'_>, up: bool, ts: Timestamp) {
+        let peer_mss = if up { None } else { flow.syn_mss };
+        let Some(sk) = syn::signature_key(p, peer_mss) else {
+            return;
+        };
+        if up && sk.kind() == syn::SynKind::Syn {
+            flow.syn_mss = sk.mss();
+        }
+        if let Some(key) = self.fingerprint_keys.get(&sk) {
+            // Known signature: its row, or a table that was full when it was first seen.
+            match self.fingerprints.get_mut(key) {
+                Some(row) => row.count += 1,
+                None => self.dropped += 1,
+            }
+            return;
+        }
+        let Some(fp) = syn::fingerprint(p, peer_mss) else {
+            return;
+        };
         let key = (
             p.ip.src,
             fp.kind,
             fp.p0f.clone(),
             fp.tcpdump_normalised.clone(),
         );
+        if self.fingerprint_keys.len() >= FINGERPRINT_KEY_CACHE {
+            self.fingerprint_keys.clear();
+        }
+        self.fingerprint_keys.insert(sk, key.clone());
         if let Some(row) = self.fingerprints.get_mut(&key) {
             row.count += 1;
         } else if self.fingerprints.len() < MAX_FINGERPRINTS {

@@ -2,7 +2,6 @@
 //! CSV, JSON and JSON Lines alike.
 
 use phonehome_decode::app::tls::version_name;
-use phonehome_decode::text::ip;
 use phonehome_decode::Timestamp;
 use phonehome_flows::{proto_name, CaptureSummary, FlowRecord};
 
@@ -13,6 +12,12 @@ use crate::label::{Label, Labeller, Labels};
 pub enum Cell {
     /// Text from the capture or the rules (untrusted: neutralised when written).
     Text(String),
+    /// Text of phonehome's own (a protocol or state name; neutralised like any text).
+    Static(&'static str),
+    /// A time, written as RFC 3339.
+    Time(Timestamp),
+    /// An address.
+    Ip(std::net::IpAddr),
     /// A count.
     Int(u64),
     /// Seconds.
@@ -224,7 +229,7 @@ pub const HTTP_COLUMNS: &[&str] = &[
 ];
 
 fn ts(t: Timestamp) -> Cell {
-    Cell::Text(t.to_string())
+    Cell::Time(t)
 }
 
 /// Distinct flow labels remembered while `flows.csv` is written.
@@ -278,13 +283,13 @@ fn flow_row(s: &CaptureSummary, f: &FlowRecord, l: &Label) -> Vec<Cell> {
         ts(f.end),
         Cell::Secs(s.rel_s(f.start)),
         Cell::Secs(f.end.since(f.start)),
-        Cell::Text(proto_name(f.proto)),
-        Cell::Text(ip(f.client.ip)),
+        proto_cell(f.proto),
+        Cell::Ip(f.client.ip),
         Cell::Int(u64::from(f.client.port)),
-        Cell::Text(ip(f.server.ip)),
+        Cell::Ip(f.server.ip),
         Cell::Int(u64::from(f.server.port)),
         f.vlan.map_or(Cell::Empty, |v| Cell::Int(u64::from(v))),
-        Cell::Text(f.conn_state.into()),
+        Cell::Static(f.conn_state),
         Cell::Text(f.history.clone()),
         Cell::Int(f.up.packets),
         Cell::Int(f.down.packets),
@@ -292,15 +297,26 @@ fn flow_row(s: &CaptureSummary, f: &FlowRecord, l: &Label) -> Vec<Cell> {
         Cell::Int(f.down.ip_bytes),
         Cell::Int(f.up.payload_bytes),
         Cell::Int(f.down.payload_bytes),
-        Cell::opt(f.app),
+        f.app.map_or(Cell::Empty, Cell::Static),
         Cell::opt(f.hostname.as_deref()),
-        Cell::Text(f.name_source.as_str().into()),
+        Cell::Static(f.name_source.as_str()),
         Cell::opt(Some(l.registrable_domain.as_str()).filter(|d| !d.is_empty())),
         Cell::Text(l.owner.clone()),
-        Cell::Text(l.category.as_str().into()),
+        Cell::Static(l.category.as_str()),
         Cell::Text(l.role.clone()),
         Cell::Text(f.cname_chain.join(" ")),
     ]
+}
+
+/// A protocol's name (its number when it has none).
+fn proto_cell(p: u8) -> Cell {
+    match p {
+        6 => Cell::Static("tcp"),
+        17 => Cell::Static("udp"),
+        1 => Cell::Static("icmp"),
+        58 => Cell::Static("icmpv6"),
+        n => Cell::Text(proto_name(n)),
+    }
 }
 
 /// `hosts.csv`, in the given order of host keys.
@@ -368,8 +384,8 @@ pub fn dns(s: &CaptureSummary) -> Table<'_> {
             vec![
                 ts(d.ts),
                 Cell::Secs(s.rel_s(d.ts)),
-                Cell::Text(ip(d.client)),
-                Cell::Text(ip(d.server)),
+                Cell::Ip(d.client),
+                Cell::Ip(d.server),
                 Cell::Int(u64::from(d.id)),
                 Cell::Text(d.qname.clone()),
                 Cell::Text(qtype_name(d.qtype)),
@@ -377,8 +393,8 @@ pub fn dns(s: &CaptureSummary) -> Table<'_> {
                 Cell::Text(d.answers.join(" ")),
                 Cell::Text(d.cname_chain.join(" ")),
                 d.ttl_min.map_or(Cell::Empty, |t| Cell::Int(u64::from(t))),
-                Cell::Text(d.app.into()),
-                Cell::Text(if d.is_response { "1" } else { "0" }.into()),
+                Cell::Static(d.app),
+                Cell::Static(if d.is_response { "1" } else { "0" }),
             ]
         }))
     });

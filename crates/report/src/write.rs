@@ -4,6 +4,8 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
+use phonehome_decode::text::IpText;
+
 use crate::sanitize::csv_cell;
 #[cfg(test)]
 use crate::tables::RowSource;
@@ -43,24 +45,66 @@ pub struct WriteOptions {
 
 /// Seconds with microsecond precision, as text.
 pub fn secs_text(s: f64) -> String {
-    format!("{s:.6}")
+    let mut buf = [0u8; 32];
+    match secs_fast(s, &mut buf) {
+        Some(t) => t.to_string(),
+        None => format!("{s:.6}"),
+    }
 }
 
-/// Writes one cell as a CSV field, without building a string for it when it is text or a
-/// count.
+/// `format!("{s:.6}")` without the float formatter, for the values where rounding to the
+/// microsecond cannot be in doubt: not negative, below 2^50 microseconds (35 years), and not
+/// within twice the product's rounding error of a half microsecond. `None` for the others.
+fn secs_fast(s: f64, buf: &mut [u8; 32]) -> Option<&str> {
+    const LIMIT: f64 = (1u64 << 50) as f64;
+    if !(s.is_sign_positive() && s.is_finite()) {
+        return None;
+    }
+    let m = s * 1e6;
+    if m >= LIMIT {
+        return None;
+    }
+    // The product is within half an ulp of the exact s x 10^6; an ulp below 2^50 is at most
+    // 1/8, so one more than the product's ulp of margin keeps both on the same side of .5.
+    let floor = m.floor();
+    let ulp = if m < 1.0 {
+        f64::EPSILON
+    } else {
+        m * f64::EPSILON
+    };
+    if ((m - floor) - 0.5).abs() <= 2.0 * ulp {
+        return None;
+    }
+    let micros = m.round() as u64;
+    let mut ib = itoa::Buffer::new();
+    let whole = ib.format(micros / 1_000_000).as_bytes();
+    let n = whole.len();
+    buf[..n].copy_from_slice(whole);
+    buf[n] = b'.';
+    let mut frac = micros % 1_000_000;
+    for i in (n + 1..n + 7).rev() {
+        buf[i] = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    std::str::from_utf8(&buf[..n + 7]).ok()
+}
+
+/// Writes one cell as a CSV field, without building a string for it when it is text, a
+/// count, a time, an address or seconds.
 fn write_cell<W: Write>(w: &mut csv::Writer<W>, c: &Cell, raw: bool) -> csv::Result<()> {
     match c {
         Cell::Text(t) if raw => w.write_field(t),
         Cell::Text(t) => w.write_field(csv_cell(t).as_bytes()),
+        Cell::Static(t) if raw => w.write_field(t),
+        Cell::Static(t) => w.write_field(csv_cell(t).as_bytes()),
+        Cell::Time(t) => w.write_field(t.rfc3339_bytes()),
+        Cell::Ip(a) => w.write_field(IpText::new(*a).as_str()),
         Cell::Int(n) => w.write_field(itoa::Buffer::new().format(*n)),
         Cell::Secs(s) => {
-            let mut buf = [0u8; 40];
-            let mut cur = std::io::Cursor::new(&mut buf[..]);
-            if std::io::Write::write_fmt(&mut cur, format_args!("{s:.6}")).is_ok() {
-                let n = cur.position() as usize;
-                w.write_field(&buf[..n])
-            } else {
-                w.write_field(secs_text(*s))
+            let mut buf = [0u8; 32];
+            match secs_fast(*s, &mut buf) {
+                Some(t) => w.write_field(t),
+                None => w.write_field(format!("{s:.6}")),
             }
         }
         Cell::Empty => w.write_field(""),
@@ -71,6 +115,10 @@ fn cell_text(c: &Cell, raw: bool) -> String {
     match c {
         Cell::Text(t) if raw => t.clone(),
         Cell::Text(t) => csv_cell(t).into_owned(),
+        Cell::Static(t) if raw => (*t).to_string(),
+        Cell::Static(t) => csv_cell(t).into_owned(),
+        Cell::Time(t) => t.to_string(),
+        Cell::Ip(a) => IpText::new(*a).as_str().to_string(),
         Cell::Int(n) => n.to_string(),
         Cell::Secs(s) => secs_text(*s),
         Cell::Empty => String::new(),
@@ -80,6 +128,9 @@ fn cell_text(c: &Cell, raw: bool) -> String {
 fn cell_json(c: &Cell) -> Value {
     match c {
         Cell::Text(t) => Value::String(t.clone()),
+        Cell::Static(t) => Value::String((*t).to_string()),
+        Cell::Time(t) => Value::String(t.to_string()),
+        Cell::Ip(a) => Value::String(IpText::new(*a).as_str().to_string()),
         Cell::Int(n) => Value::from(*n),
         Cell::Secs(s) => {
             serde_json::Number::from_f64((s * 1e6).round() / 1e6).map_or(Value::Null, Value::Number)
@@ -186,6 +237,44 @@ pub fn write_tables(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_are_written_as_the_float_formatter_writes_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            -1.5,
+            1e-7,
+            0.0000005,
+            0.0078125, // exactly 7812.5 microseconds: a tie, left to the formatter
+            0.9999995,
+            0.9999996,
+            1.0,
+            59.999_999_5,
+            2_717_754.445,
+            1.0e9 + 0.123_456_5,
+            4_294_967_295.999_999,
+            1e12,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        // A fixed pseudo-random walk over magnitudes and fractions.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let exp = (x % 40) as i32 - 20;
+            let mant = (x >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(mant * 10f64.powi(exp));
+            // Whole microseconds and half microseconds, as differences of timestamps give.
+            values.push((x % 10_000_000_000) as f64 / 1e6);
+            values.push(((x % 10_000_000_000) as f64 + 0.5) / 1e6);
+        }
+        for v in values {
+            assert_eq!(secs_text(v), format!("{v:.6}"), "{v:e}");
+        }
+    }
 
     fn table() -> Table<'static> {
         Table {
