@@ -12,7 +12,7 @@ use phonehome_decode::{syn, Packet, Timestamp, Transport};
 use crate::fingerprint::Fingerprinter;
 use crate::flow::{Flow, StreamStatus};
 use crate::key::Endpoint;
-use crate::names::{resolve, NameTable};
+use crate::names::{resolve_for, NameTable};
 use crate::records::{DnsRow, FingerprintRow, HttpRow, LocalName, NameSource, TlsRow};
 use crate::stream::ClientStream;
 
@@ -250,7 +250,7 @@ impl Rows {
         }
         // A lookup names its flow with the question (nDPI does the same), for mDNS and LLMNR
         // too; hosts.csv still counts the flow under its server address, not under the name.
-        if !qname.is_empty() && qname != "." {
+        if flow.name.is_none() && !qname.is_empty() && qname != "." {
             flow.set_name(qname.clone(), NameSource::DnsQuery);
         }
         let (client, server) = if m.is_response {
@@ -258,7 +258,12 @@ impl Rows {
         } else {
             (src, dst)
         };
-        let res = if m.is_response { resolve(m) } else { None };
+        let mut qname = qname;
+        let mut res = if m.is_response {
+            resolve_for(m, std::mem::take(&mut qname))
+        } else {
+            None
+        };
         if let Some(r) = &res {
             if kind == "dns" {
                 self.names.learn(r, client, ts.as_nanos());
@@ -290,11 +295,17 @@ impl Rows {
             server,
             id: m.id,
             is_response: m.is_response,
-            qname,
+            qname: match &mut res {
+                Some(r) => std::mem::take(&mut r.qname),
+                None => qname,
+            },
             qtype: m.questions.first().map_or(0, |q| q.qtype),
             rcode: m.is_response.then_some(m.rcode),
             answers,
-            cname_chain: res.as_ref().map(|r| r.chain.clone()).unwrap_or_default(),
+            cname_chain: res
+                .as_mut()
+                .map(|r| std::mem::take(&mut r.chain))
+                .unwrap_or_default(),
             ttl_min: res.and_then(|r| r.ttl_min),
         });
     }

@@ -71,59 +71,70 @@ pub struct Resolution {
 /// Derives the chain and addresses of a response for its first question.
 pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
     let q = msg.questions.first()?;
-    let qname = q.name.to_lowercase_string();
+    resolve_for(msg, q.name.to_lowercase_string())
+}
+
+/// [`resolve`], given the first question's name as [`Name::to_lowercase_string`] writes it
+/// (`None` for a message without a question).
+///
+/// [`Name::to_lowercase_string`]: phonehome_decode::app::dns::Name::to_lowercase_string
+pub fn resolve_for(msg: &Message<'_>, qname: String) -> Option<Resolution> {
+    msg.questions.first()?;
     let mut r = Resolution {
-        qname: qname.clone(),
+        qname,
         ..Resolution::default()
     };
     let answers: Vec<_> = msg.answers().collect();
     r.ttl_min = answers.iter().map(|a| a.ttl).min();
-    // Each answer's owner name, once.
-    let owners: Vec<String> = answers
-        .iter()
-        .map(|a| a.name.to_lowercase_string())
-        .collect();
+    // Each answer's owner name, once, in one buffer.
+    let mut text = Vec::with_capacity(answers.len() * 32);
+    let mut spans = Vec::with_capacity(answers.len());
+    for a in &answers {
+        let from = text.len();
+        a.name.write_lowercase(&mut text);
+        spans.push(from..text.len());
+    }
+    let owners: Vec<&[u8]> = spans.iter().map(|s| &text[s.clone()]).collect();
     // Follow CNAMEs from the queried name.
-    let mut owner = qname;
+    let mut owner: &str = &r.qname;
+    let mut chain: Vec<String> = Vec::new();
     for _ in 0..MAX_CHAIN {
         let next = answers
             .iter()
             .zip(&owners)
             .find_map(|(a, o)| match &a.data {
-                RData::Cname(t) if *o == owner => Some(t.to_lowercase_string()),
+                RData::Cname(t) if *o == owner.as_bytes() => Some(t.to_lowercase_string()),
                 _ => None,
             });
         match next {
-            Some(t) if !r.chain.contains(&t) && t != r.qname => {
-                r.chain.push(t.clone());
-                owner = t;
+            Some(t) if !chain.contains(&t) && t != r.qname => {
+                chain.push(t);
+                owner = chain.last().map_or("", String::as_str);
             }
             _ => break,
         }
     }
-    let names: Vec<&str> = std::iter::once(r.qname.as_str())
-        .chain(r.chain.iter().map(String::as_str))
-        .collect();
+    r.chain = chain;
+    let on_chain = |o: &[u8]| o == r.qname.as_bytes() || r.chain.iter().any(|c| c.as_bytes() == o);
+    let mut addresses = Vec::new();
     for (a, o) in answers.iter().zip(&owners) {
-        let on_chain = names.contains(&o.as_str());
         match &a.data {
-            RData::A(v4) if on_chain => r.addresses.push(IpAddr::V4(*v4)),
-            RData::Aaaa(v6) if on_chain => r.addresses.push(IpAddr::V6(*v6)),
+            RData::A(v4) if on_chain(o) => addresses.push(IpAddr::V4(*v4)),
+            RData::Aaaa(v6) if on_chain(o) => addresses.push(IpAddr::V6(*v6)),
             RData::Svcb {
                 ipv4_hints,
                 ipv6_hints,
                 ..
-            } if on_chain => {
-                r.addresses
-                    .extend(ipv4_hints.iter().map(|a| IpAddr::V4(*a)));
-                r.addresses
-                    .extend(ipv6_hints.iter().map(|a| IpAddr::V6(*a)));
+            } if on_chain(o) => {
+                addresses.extend(ipv4_hints.iter().map(|a| IpAddr::V4(*a)));
+                addresses.extend(ipv6_hints.iter().map(|a| IpAddr::V6(*a)));
             }
             _ => {}
         }
     }
-    r.addresses.sort_unstable();
-    r.addresses.dedup();
+    addresses.sort_unstable();
+    addresses.dedup();
+    r.addresses = addresses;
     Some(r)
 }
 

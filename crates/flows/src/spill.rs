@@ -127,6 +127,28 @@ impl SpilledFlows {
         &self.names
     }
 
+    /// The hosts of the flows on disk, rule 3 applied: what aggregating [`SpilledFlows::iter`]
+    /// gives, each run read on its own (on the current thread pool) and the results merged.
+    pub fn hosts(&self) -> std::collections::BTreeMap<String, crate::hosts::HostStats> {
+        use rayon::prelude::*;
+        self.flows
+            .runs
+            .par_iter()
+            .map(|file| {
+                let mut run = RunReader::<FlowRecord>::new(file);
+                crate::hosts::aggregate(std::iter::from_fn(move || run.next()).map(|(_, mut f)| {
+                    crate::analyzer::attribute_any(&self.names, &mut f);
+                    f
+                }))
+            })
+            .reduce(std::collections::BTreeMap::new, |mut a, b| {
+                for (k, v) in b {
+                    a.entry(k).or_default().merge(v);
+                }
+                a
+            })
+    }
+
     /// Every flow in id order, rule 3 applied.
     pub fn iter(&self) -> impl Iterator<Item = FlowRecord> + '_ {
         self.flows.iter().map(|mut f| {
@@ -202,7 +224,7 @@ impl<T: Record> Store<T> {
         if !order.is_sorted() {
             order.sort_unstable();
         }
-        let mut w = BufWriter::new(tempfile::tempfile()?);
+        let mut w = BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
         let mut buf = Vec::with_capacity(256);
         for (k, seq, i) in order {
             let r = &self.mem[i].2;

@@ -243,7 +243,14 @@ impl CaptureSummary {
 
     /// Recomputes the host table from the flows.
     pub fn rebuild_hosts(&mut self) {
-        let hosts = aggregate(self.flow_iter());
+        // Aggregation does not depend on the order of the flows: those on disk are counted run
+        // by run, on the thread pool, and merged.
+        let mut hosts = aggregate(self.flows.iter());
+        if let Some(s) = &self.spilled {
+            for (k, v) in s.hosts() {
+                hosts.entry(k).or_default().merge(v);
+            }
+        }
         self.hosts = hosts;
     }
 

@@ -244,7 +244,8 @@ pub fn flows<'a, 'r: 'a>(s: &'a CaptureSummary, labeller: &'a Labeller<'r>) -> T
         // Many flows go to the same server under the same name: each distinct (DNS or not,
         // name, path, address) is classified once per pass (the cache is bounded).
         type Key = (bool, Option<String>, Option<String>, std::net::IpAddr);
-        let mut seen: std::collections::HashMap<Key, Label> = std::collections::HashMap::new();
+        let mut seen: std::collections::HashMap<Key, Label, foldhash::fast::RandomState> =
+            std::collections::HashMap::default();
         Box::new(s.flow_iter().map(move |f| {
             let path = paths.get(&f.id).map(String::as_str);
             let key = (

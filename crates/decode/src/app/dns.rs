@@ -82,6 +82,18 @@ fn check_name(msg: &[u8], pos: usize) -> Result<usize, DnsError> {
     }
 }
 
+/// Bytes written as they are in a name's presentation form (all but `.`, `\`, controls, space
+/// and bytes outside ASCII).
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = c != b'.' as usize && c != b'\\' as usize;
+        c += 1;
+    }
+    t
+};
+
 impl<'a> Name<'a> {
     /// Iterates the labels (raw bytes, no dots). Only valid names exist, so this cannot loop.
     pub fn labels(&self) -> Labels<'a> {
@@ -119,11 +131,35 @@ impl<'a> Name<'a> {
         String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Writes the presentation form, byte by byte into a byte buffer (only ASCII is written).
+    /// Appends the lower-cased presentation form of [`Name::to_lowercase_string`] to `out`
+    /// (for comparing names without building a string for each).
+    pub fn write_lowercase(&self, out: &mut Vec<u8>) {
+        self.write(out, true);
+    }
+
+    /// Appends the presentation form to a byte buffer (only ASCII is written); `.` for the root.
     fn write(&self, out: &mut Vec<u8>, lower: bool) {
+        let at = out.len();
+        self.write_labels(out, lower);
+        if out.len() == at {
+            out.push(b'.');
+        }
+    }
+
+    /// The labels joined by dots, escaped; nothing for the root.
+    fn write_labels(&self, out: &mut Vec<u8>, lower: bool) {
         for (i, label) in self.labels().enumerate() {
             if i > 0 {
                 out.push(b'.');
+            }
+            // Most labels need no escaping: copied whole (lower-cased in place when asked).
+            if label.iter().all(|&c| PLAIN[usize::from(c)]) {
+                let from = out.len();
+                out.extend_from_slice(label);
+                if lower {
+                    out[from..].make_ascii_lowercase();
+                }
+                continue;
             }
             out.reserve(label.len());
             for &c in label {
@@ -140,9 +176,6 @@ impl<'a> Name<'a> {
                     _ => out.push(c),
                 }
             }
-        }
-        if out.is_empty() {
-            out.push(b'.');
         }
     }
 }
@@ -687,5 +720,62 @@ mod tests {
             msg.questions[0].name.to_lowercase_string(),
             "a\\027[\\046z.com"
         );
+    }
+
+    #[test]
+    fn presentation_form_matches_a_byte_by_byte_reference() {
+        // The reference: every byte escaped or copied on its own.
+        fn reference(labels: &[Vec<u8>], lower: bool) -> String {
+            let mut out = String::new();
+            for (i, l) in labels.iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                for &c in l {
+                    match c {
+                        b'.' | b'\\' | 0..=0x20 | 0x7f.. => out.push_str(&format!("\\{c:03}")),
+                        b'A'..=b'Z' if lower => out.push(char::from(c + 32)),
+                        _ => out.push(char::from(c)),
+                    }
+                }
+            }
+            if out.is_empty() {
+                out.push('.');
+            }
+            out
+        }
+        let mut x: u32 = 12345;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for _ in 0..2000 {
+            let labels: Vec<Vec<u8>> = (0..next() % 4)
+                .map(|_| {
+                    (0..1 + next() % 12)
+                        .map(|_| match next() % 4 {
+                            0 => (next() % 256) as u8,
+                            1 => b'A' + (next() % 26) as u8,
+                            _ => b'a' + (next() % 26) as u8,
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut m = header(1, 0x0100, [1, 0, 0, 0]);
+            for l in &labels {
+                m.push(l.len() as u8);
+                m.extend_from_slice(l);
+            }
+            m.extend_from_slice(&[0, 0, 1, 0, 1]);
+            let msg = parse(&m).unwrap();
+            let name = &msg.questions[0].name;
+            assert_eq!(name.to_lowercase_string(), reference(&labels, true));
+            assert_eq!(name.to_string(), reference(&labels, false));
+            let mut buf = b"x ".to_vec();
+            name.write_lowercase(&mut buf);
+            assert_eq!(buf[2..], *reference(&labels, true).as_bytes());
+        }
     }
 }
