@@ -226,6 +226,9 @@ fn run(args: &Args) -> Result<u8> {
     } else {
         print_tables(args, &done, sort, wopts, &rules, &vendor)?;
     }
+    // The summaries (name tables of up to a million addresses, rows) are left to the process's
+    // exit rather than freed one allocation at a time.
+    std::mem::forget(done);
     Ok(code)
 }
 

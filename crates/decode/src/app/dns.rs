@@ -82,13 +82,23 @@ fn check_name(msg: &[u8], pos: usize) -> Result<usize, DnsError> {
     }
 }
 
-/// Bytes written as they are in a name's presentation form (all but `.`, `\`, controls, space
-/// and bytes outside ASCII).
-const PLAIN: [bool; 256] = {
-    let mut t = [false; 256];
+/// [`CLASS`] of an upper-case letter.
+const UPPER: u8 = 1;
+/// [`CLASS`] of a byte written escaped (`.`, `\\`, controls, space, bytes outside ASCII).
+const ESCAPED: u8 = 2;
+/// How each byte of a label is written in the presentation form: as it is (0), lower-cased
+/// when asked ([`UPPER`]), or escaped ([`ESCAPED`]).
+const CLASS: [u8; 256] = {
+    let mut t = [ESCAPED; 256];
     let mut c = 0x21;
     while c < 0x7f {
-        t[c] = c != b'.' as usize && c != b'\\' as usize;
+        t[c] = if c == b'.' as usize || c == b'\\' as usize {
+            ESCAPED
+        } else if c >= b'A' as usize && c <= b'Z' as usize {
+            UPPER
+        } else {
+            0
+        };
         c += 1;
     }
     t
@@ -152,13 +162,16 @@ impl<'a> Name<'a> {
             if i > 0 {
                 out.push(b'.');
             }
-            // Most labels need no escaping: copied whole (lower-cased in place when asked).
-            if label.iter().all(|&c| PLAIN[usize::from(c)]) {
-                let from = out.len();
+            // Most labels need no escaping and are lower case already: copied whole.
+            let class = label
+                .iter()
+                .fold(0u8, |acc, &c| acc | CLASS[usize::from(c)]);
+            if class == 0 || (class == UPPER && !lower) {
                 out.extend_from_slice(label);
-                if lower {
-                    out[from..].make_ascii_lowercase();
-                }
+                continue;
+            }
+            if class == UPPER {
+                out.extend(label.iter().map(u8::to_ascii_lowercase));
                 continue;
             }
             out.reserve(label.len());
