@@ -128,25 +128,36 @@ impl SpilledFlows {
     }
 
     /// The hosts of the flows on disk, rule 3 applied: what aggregating [`SpilledFlows::iter`]
-    /// gives, each run read on its own (on the current thread pool) and the results merged.
+    /// gives. The runs are split into one group per thread of the current pool, each group's
+    /// runs read one after the other into one table, and the tables merged (so that memory holds
+    /// one host table per thread, not one per run).
     pub fn hosts(&self) -> std::collections::BTreeMap<String, crate::hosts::HostStats> {
         use rayon::prelude::*;
-        self.flows
-            .runs
-            .par_iter()
-            .map(|file| {
-                let mut run = RunReader::<FlowRecord>::new(file);
-                crate::hosts::aggregate(std::iter::from_fn(move || run.next()).map(|(_, mut f)| {
-                    crate::analyzer::attribute_any(&self.names, &mut f);
-                    f
+        let runs = &self.flows.runs;
+        let group = runs
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        let tables: Vec<_> = runs
+            .par_chunks(group)
+            .map(|files| {
+                crate::hosts::aggregate(files.iter().flat_map(|file| {
+                    let mut run = RunReader::<FlowRecord>::new(file);
+                    std::iter::from_fn(move || run.next()).map(|(_, mut f)| {
+                        crate::analyzer::attribute_any(&self.names, &mut f);
+                        f
+                    })
                 }))
             })
-            .reduce(std::collections::BTreeMap::new, |mut a, b| {
-                for (k, v) in b {
-                    a.entry(k).or_default().merge(v);
-                }
-                a
-            })
+            .collect();
+        let mut tables = tables.into_iter();
+        let mut hosts = tables.next().unwrap_or_default();
+        for t in tables {
+            for (k, v) in t {
+                hosts.entry(k).or_default().merge(v);
+            }
+        }
+        hosts
     }
 
     /// Every flow in id order, rule 3 applied.
@@ -765,5 +776,45 @@ mod tests {
             panic!("in memory")
         };
         assert_eq!(v.iter().map(|f| f.id).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn hosts_counted_run_by_run_equal_hosts_counted_in_order() {
+        let mut store = Store::new(Some(4));
+        for id in 1..=41u64 {
+            let host = ["a.example", "b.example", "c.example"][(id % 3) as usize];
+            let mut r = rec(id, (id % 5 != 0).then_some(host));
+            r.server.port = 400 + (id % 7) as u16;
+            r.proto = if id % 4 == 0 { 17 } else { 6 };
+            store.push(id as i64, r);
+        }
+        let mut names = NameTable::default();
+        names.learn(
+            &crate::names::Resolution {
+                qname: "named-late.example".into(),
+                addresses: vec!["2001:db8::1".parse().unwrap()],
+                ..Default::default()
+            },
+            "10.0.0.2".parse().unwrap(),
+            0,
+        );
+        let (_, Some(spill)) = store.finish_flows(names) else {
+            panic!("spilled")
+        };
+        assert!(spill.flows.runs.len() > 4);
+        let in_order = crate::hosts::aggregate(spill.iter());
+        for threads in [1, 2, 3, 8] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert_eq!(
+                pool.install(|| spill.hosts()),
+                in_order,
+                "{threads} threads"
+            );
+        }
+        // Rule 3 was applied: the unnamed flows count under the learnt name.
+        assert!(in_order.contains_key("named-late.example"));
     }
 }
