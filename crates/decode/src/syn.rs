@@ -106,9 +106,9 @@ impl SignatureKey {
     }
 }
 
-/// The [`SignatureKey`] of a SYN or SYN-ACK; `None` for any other segment (exactly when
-/// [`fingerprint`] gives `None`).
-pub fn signature_key(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SignatureKey> {
+/// The TCP header and kind of a SYN or SYN-ACK (without RST or FIN); `None` for any other
+/// packet.
+fn handshake<'a>(p: &Packet<'a>) -> Option<(TcpHeader<'a>, SynKind)> {
     let Transport::Tcp(h) = p.transport else {
         return None;
     };
@@ -120,6 +120,13 @@ pub fn signature_key(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SignatureK
     } else {
         SynKind::Syn
     };
+    Some((h, kind))
+}
+
+/// The [`SignatureKey`] of a SYN or SYN-ACK; `None` for any other segment (exactly when
+/// [`fingerprint`] gives `None`).
+pub fn signature_key(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SignatureKey> {
+    let (h, kind) = handshake(p)?;
     let mut mss = None;
     for o in h.options() {
         if let TcpOption::Mss(m) = o {
@@ -191,17 +198,7 @@ pub fn signature_key(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SignatureK
 /// The fingerprint of a SYN or SYN-ACK packet; `None` for any other segment. `peer_mss` is the
 /// MSS of the SYN a SYN-ACK answers, when known (some stacks size their window from it).
 pub fn fingerprint(p: &Packet<'_>, peer_mss: Option<u16>) -> Option<SynFingerprint> {
-    let Transport::Tcp(h) = p.transport else {
-        return None;
-    };
-    if !h.flags.has(TcpFlags::SYN) || h.flags.has(TcpFlags::RST) || h.flags.has(TcpFlags::FIN) {
-        return None;
-    }
-    let kind = if h.flags.has(TcpFlags::ACK) {
-        SynKind::SynAck
-    } else {
-        SynKind::Syn
-    };
+    let (h, kind) = handshake(p)?;
     let mut mss = None;
     let mut wscale = None;
     for o in h.options() {
