@@ -430,8 +430,13 @@ fn get_u64(b: &mut &[u8]) -> Option<u64> {
 }
 
 fn get_str(b: &mut &[u8]) -> Option<String> {
+    get_str_ref(b).map(str::to_string)
+}
+
+/// A string read in place (for names that are interned, not kept).
+fn get_str_ref<'a>(b: &mut &'a [u8]) -> Option<&'a str> {
     let n = get_u32(b)? as usize;
-    String::from_utf8(take(b, n)?.to_vec()).ok()
+    std::str::from_utf8(take(b, n)?).ok()
 }
 
 fn get_ip(b: &mut &[u8]) -> Option<IpAddr> {
@@ -475,11 +480,11 @@ fn decode(b: &mut &[u8]) -> Option<FlowRecord> {
         port: get_u16(b)?,
     };
     let vlan = u16::try_from(get_u32(b)?).ok();
-    let conn_state = intern(&get_str(b)?);
+    let conn_state = intern(get_str_ref(b)?);
     let history = get_str(b)?;
     let up = get_dir(b)?;
     let down = get_dir(b)?;
-    let app = intern(&get_str(b)?);
+    let app = intern(get_str_ref(b)?);
     let app = (get_u8(b)? == 1).then_some(app);
     let has_host = get_u8(b)? == 1;
     let host = get_str(b)?;
@@ -554,7 +559,7 @@ impl Record for DnsRow {
 
     fn decode(b: &mut &[u8]) -> Option<Self> {
         let ts = get_ts(b)?;
-        let app = intern(&get_str(b)?);
+        let app = intern(get_str_ref(b)?);
         let client = get_ip(b)?;
         let server = get_ip(b)?;
         let id = get_u16(b)?;
