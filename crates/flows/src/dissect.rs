@@ -236,7 +236,7 @@ impl Rows {
         ts: Timestamp,
     ) {
         flow.set_app(kind);
-        let qname = m
+        let mut qname = m
             .questions
             .first()
             .map(|q| q.name.to_lowercase_string())
@@ -258,7 +258,7 @@ impl Rows {
         } else {
             (src, dst)
         };
-        let mut qname = qname;
+        // A response's question name moves into its resolution, and from there into the row.
         let mut res = if m.is_response {
             resolve_for(m, std::mem::take(&mut qname))
         } else {
