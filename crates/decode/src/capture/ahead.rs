@@ -2,7 +2,10 @@
 //! them; the caller's thread gets each buffer whole, with the places of its frames, and hands it
 //! back when done. No frame is copied (only the partial record at a buffer's end moves to the
 //! next buffer), so reading (the `read()` copy out of page cache or a decompressor, and record
-//! framing) runs beside the analysis instead of before it.
+//! framing) runs beside the analysis instead of before it. For a regular file the caller's
+//! thread also reads chunks of the file ahead whenever no frames are waiting for it, so that
+//! the `read()` copy, the largest cost of reading, is split between the two threads (see
+//! `shared.rs`).
 
 use std::sync::mpsc;
 
@@ -32,11 +35,27 @@ impl CaptureReader {
             }
             return;
         }
+        // A regular file is read by both threads: this one reads ahead whenever it would
+        // otherwise wait for frames.
+        let shared = self.file.take().and_then(|f| self.src.share_reads(f));
         let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUE);
         let (back_tx, back_rx) = mpsc::channel::<Batch>();
         std::thread::scope(|scope| {
             scope.spawn(move || self.read_batches(&tx, &back_rx));
-            for batch in rx {
+            loop {
+                let batch = match rx.try_recv() {
+                    Ok(b) => b,
+                    Err(mpsc::TryRecvError::Disconnected) => break,
+                    Err(mpsc::TryRecvError::Empty) => {
+                        if shared.as_ref().is_some_and(|s| s.help()) {
+                            continue;
+                        }
+                        match rx.recv() {
+                            Ok(b) => b,
+                            Err(_) => break,
+                        }
+                    }
+                };
                 for m in &batch.frames {
                     f(&m.frame(&batch.buf));
                 }
@@ -196,6 +215,63 @@ mod tests {
         assert_eq!(frames, 9_000);
         assert!(batches > 4, "{batches} batches");
         assert!(largest <= 2 << 20, "a buffer grew to {largest} bytes");
+    }
+
+    /// Frames of a capture file opened by path, read ahead or in a plain loop; `slow` makes the
+    /// consumer take its time on every 50th frame, so that the reading thread does more of the
+    /// reads itself.
+    fn collect_file(bytes: &[u8], ahead: bool, slow: bool) -> Seen {
+        let path = std::env::temp_dir().join(format!(
+            "phonehome-ahead-{}-{ahead}-{slow}-{}.pcap",
+            std::process::id(),
+            bytes.len()
+        ));
+        std::fs::write(&path, bytes).expect("writes");
+        let mut r = CaptureReader::open(&path).expect("opens");
+        assert!(r.file.is_some(), "a regular file is read by both threads");
+        let mut seen = Vec::new();
+        let mut push = |f: &Frame<'_>| {
+            if slow && f.number % 50 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            seen.push((f.number, f.offset, f.orig_len, f.data.to_vec()))
+        };
+        if ahead {
+            r.for_each_frame_read_ahead(&mut push);
+        } else {
+            while let Some(f) = r.next_frame() {
+                push(&f);
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+        let warnings = r.warnings().len();
+        (seen, r.stats(), warnings)
+    }
+
+    /// Records of every size against the 1 MiB chunks and their 68 KiB of room: small ones,
+    /// ones longer than the room, ones longer than a chunk, and a truncated end.
+    #[test]
+    fn a_file_read_by_both_threads_gives_the_frames_of_the_plain_loop() {
+        let mut whole = capture(150);
+        for (i, len) in [1_500_000usize, 3_300_000, 70_000, 69_632]
+            .into_iter()
+            .enumerate()
+        {
+            record(&mut whole, 1000 + i as u32, 0, &vec![i as u8 + 1; len], 0);
+            for k in 0..300u32 {
+                record(&mut whole, k, k, &vec![(k % 251) as u8; 60 + k as usize], 0);
+            }
+        }
+        let plain = collect_file(&whole, false, false);
+        assert_eq!(plain.0.len(), 150 + 4 * 301);
+        assert_eq!(plain.2, 0);
+        for slow in [false, true] {
+            assert!(collect_file(&whole, true, slow) == plain, "slow {slow}");
+        }
+        let cut = &whole[..whole.len() - 1_000_000];
+        let plain = collect_file(cut, false, false);
+        assert_eq!(plain.2, 1, "the cut is reported");
+        assert!(collect_file(cut, true, false) == plain);
     }
 
     #[test]

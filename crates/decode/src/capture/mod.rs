@@ -5,7 +5,8 @@
 //! largest record (streaming measured faster than memory-mapping from page cache, see
 //! `docs/benchmarks.md`); in-memory captures are parsed in place. With
 //! [`CaptureReader::for_each_frame_read_ahead`] the reading (and decompression) runs on a
-//! thread of its own and whole buffers move to the caller's thread, uncopied.
+//! thread of its own and whole buffers move to the caller's thread, uncopied; a regular file's
+//! reads are then shared by both threads (the caller's reads ahead whenever it would wait).
 //!
 //! Damage never aborts a read: a truncated or impossible record ends the capture with a
 //! [`Warning`] that names the byte offset, and every frame before it is delivered.
@@ -13,6 +14,7 @@
 mod ahead;
 mod pcap;
 mod pcapng;
+mod shared;
 mod sniff;
 mod source;
 
@@ -98,6 +100,9 @@ pub struct CaptureReader {
     /// Bytes of the frame handed out last, consumed on the next call.
     pending: usize,
     done: bool,
+    /// The capture file itself, when it is a regular, uncompressed file: reading ahead then
+    /// splits the reads between two threads (see [`shared`]).
+    file: Option<File>,
 }
 
 enum State {
@@ -181,7 +186,16 @@ impl CaptureReader {
         }
         // Regular files are streamed too: reading into a buffer that stays in cache measured
         // about 1.8x faster than a memory map, whose page faults dominate (docs/benchmarks.md).
-        Self::from_reader_with(name, file, limits)
+        let again = if meta.is_file() {
+            file.try_clone().ok()
+        } else {
+            None
+        };
+        let mut reader = Self::from_reader_with(name, file, limits)?;
+        if reader.compression == Compression::None {
+            reader.file = again;
+        }
+        Ok(reader)
     }
 
     /// Reads a capture held in memory (tests, fuzzing, embedded use).
@@ -315,6 +329,7 @@ impl CaptureReader {
             link_counts: Vec::new(),
             pending: 0,
             done: false,
+            file: None,
         })
     }
 

@@ -1,7 +1,11 @@
 //! Byte sources: bytes in memory or a buffered stream (files, stdin, decompressors), both seen by
 //! the record parsers as one sliding window over the capture's bytes.
 
+use std::fs::File;
 use std::io::{self, Read};
+use std::sync::Arc;
+
+use super::shared::{SharedReads, CHUNK, HEADROOM};
 
 /// How many bytes a streaming source asks the reader for at a time.
 const READ_CHUNK: usize = 1 << 20;
@@ -35,6 +39,9 @@ pub(crate) enum Source {
         eof: bool,
         /// Set when the buffers are handed to another thread (see [`Handoff`]).
         handoff: Option<Handoff>,
+        /// Set when a regular file is read in chunks by two threads (see [`SharedReads`]);
+        /// `reader` is then no longer used.
+        shared: Option<Arc<SharedReads>>,
     },
 }
 
@@ -78,6 +85,7 @@ impl Source {
             base: 0,
             eof: false,
             handoff: None,
+            shared: None,
         }
     }
 
@@ -85,6 +93,31 @@ impl Source {
     pub(crate) fn enable_handoff(&mut self) {
         if let Source::Stream { handoff, .. } = self {
             handoff.get_or_insert_with(Handoff::default);
+        }
+    }
+
+    /// Switches a stream over `file` (the same file, not yet read past the window) to chunks
+    /// read by two threads and handed over whole; returns the reads for the helping thread to
+    /// share. `None` for bytes in memory or an input already at its end.
+    pub(crate) fn share_reads(&mut self, file: File) -> Option<Arc<SharedReads>> {
+        self.enable_handoff();
+        match self {
+            Source::Stream {
+                base,
+                start,
+                end,
+                eof: false,
+                shared,
+                ..
+            } => {
+                let next = *base + (*end - *start) as u64;
+                Some(
+                    shared
+                        .insert(Arc::new(SharedReads::new(file, next)))
+                        .clone(),
+                )
+            }
+            _ => None,
         }
     }
 
@@ -101,10 +134,14 @@ impl Source {
     /// Gives back a buffer the consumer is done with (a few are kept for reuse).
     pub(crate) fn give_spare(&mut self, b: Vec<u8>) {
         if let Source::Stream {
-            handoff: Some(h), ..
+            handoff: Some(h),
+            shared,
+            ..
         } = self
         {
-            if h.spare.len() < 4 {
+            if let Some(sh) = shared {
+                sh.recycle(b);
+            } else if h.spare.len() < 4 {
                 h.spare.push(b);
             }
         }
@@ -138,9 +175,13 @@ impl Source {
                 start,
                 end,
                 eof,
+                shared,
                 ..
             } => {
                 *eof = true;
+                if let Some(sh) = shared {
+                    sh.close();
+                }
                 let b = std::mem::take(buf);
                 *start = 0;
                 *end = 0;
@@ -196,8 +237,18 @@ impl Source {
                 end,
                 eof,
                 handoff,
+                shared,
                 ..
             } => {
+                if let (Some(sh), Some(h)) = (shared.as_deref(), handoff.as_mut()) {
+                    let mut window = Window {
+                        buf,
+                        start,
+                        end,
+                        eof,
+                    };
+                    return window.fill_shared(sh, &mut h.retired, want);
+                }
                 while *end - *start < want {
                     if *eof {
                         return Ok(false);
@@ -278,6 +329,71 @@ impl Source {
     }
 }
 
+/// The parts of a stream that [`Window::fill_shared`] changes.
+struct Window<'a> {
+    buf: &'a mut Vec<u8>,
+    start: &'a mut usize,
+    end: &'a mut usize,
+    eof: &'a mut bool,
+}
+
+impl Window<'_> {
+    /// [`Source::fill`] for chunks read by two threads: each chunk becomes the next buffer
+    /// whole, with the unconsumed tail of the one before copied into the room in front of it;
+    /// the buffer before is retired.
+    fn fill_shared(
+        &mut self,
+        sh: &SharedReads,
+        retired: &mut Vec<Vec<u8>>,
+        want: usize,
+    ) -> io::Result<bool> {
+        while *self.end - *self.start < want {
+            if *self.eof {
+                return Ok(false);
+            }
+            let chunk = match sh.take() {
+                Ok(c) => c,
+                Err(e) => {
+                    *self.eof = true;
+                    sh.close();
+                    return Err(e);
+                }
+            };
+            if chunk.len == 0 {
+                *self.eof = true;
+                sh.close();
+                sh.recycle(chunk.buf);
+                continue;
+            }
+            if chunk.len < CHUNK {
+                // The file ended there when the chunk was read; it may have grown since.
+                sh.restart_at(chunk.offset + chunk.len as u64);
+            }
+            let tail = *self.end - *self.start;
+            let data = HEADROOM..HEADROOM + chunk.len;
+            let fresh = if tail <= HEADROOM {
+                let mut b = chunk.buf;
+                b[HEADROOM - tail..HEADROOM].copy_from_slice(&self.buf[*self.start..*self.end]);
+                *self.start = HEADROOM - tail;
+                *self.end = data.end;
+                b
+            } else {
+                // An unfinished record longer than the room: it and the chunk are copied
+                // into a buffer of their own (rare: records over 64 KiB).
+                let mut b = Vec::with_capacity(tail + chunk.len);
+                b.extend_from_slice(&self.buf[*self.start..*self.end]);
+                b.extend_from_slice(&chunk.buf[data]);
+                sh.recycle(chunk.buf);
+                *self.start = 0;
+                *self.end = b.len();
+                b
+            };
+            retired.push(std::mem::replace(self.buf, fresh));
+        }
+        Ok(true)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +425,35 @@ mod tests {
         assert!(!s.fill(2000).unwrap());
         assert_eq!(s.window(), &data[4007..]);
         assert_eq!(s.offset(), 4007);
+    }
+
+    /// A file that grows while it is read in shared chunks (tcpdump still writing): the end
+    /// seen first is not taken for the end of the input, and every byte comes once, in order.
+    #[test]
+    fn shared_reads_follow_a_growing_file() {
+        use std::io::Write;
+        let path = std::env::temp_dir().join(format!("phonehome-grow-{}.bin", std::process::id()));
+        let data: Vec<u8> = (0..CHUNK + 1000).map(|i| (i % 253) as u8).collect();
+        std::fs::write(&path, &data).expect("writes");
+        let file = File::open(&path).expect("opens");
+        let mut s = Source::stream(vec![], Box::new(file.try_clone().expect("dup")));
+        let sh = s.share_reads(file).expect("a stream");
+        assert!(s.fill(CHUNK + 1000).unwrap());
+        assert!(s.window() == &data[..]);
+        s.consume(CHUNK + 1000);
+        // The helping thread has looked past the end already.
+        assert!(sh.help());
+        let more: Vec<u8> = (0..5000).map(|i| (i % 7) as u8).collect();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("opens");
+        f.write_all(&more).expect("appends");
+        assert!(s.fill(5000).unwrap());
+        assert_eq!(s.window(), &more[..]);
+        assert_eq!(s.offset(), (CHUNK + 1000) as u64);
+        assert!(!s.fill(5001).unwrap());
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
