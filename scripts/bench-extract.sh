@@ -15,8 +15,9 @@
 #          (phonehome-synth --full-payload): TLS, DNS with CNAMEs, HTTP, NTP, QUIC
 #   corpus the corpus's two largest mixed captures concatenated with mergecap (256 MiB)
 #   small  where packets per second is the limit: the first-boot scenario played to 1 GiB (many
-#          short connections, DNS, TLS handshakes; 83-byte frames on average), and a DNS flood
-#          (~130-byte answers, each a new name and address: the worst case)
+#          short connections, DNS, TLS handshakes; 83-byte frames on average), DNS-heavy
+#          traffic (2.5 M lookups of 2,000 names, query and answer, ~100-byte frames), and a DNS
+#          flood (~130-byte answers, each a new name and address: the worst case)
 # and the mix capture as pcapng, gzip, and through stdin.
 # Timed, interleaved, per round: cat FILE > /dev/null; phonehome-extract (all output files)
 # with --threads 1 and 2; ndpiReader -i FILE -v 0; tshark -q -z conv,tcp -z conv,udp (first
@@ -42,6 +43,8 @@ mix=bench-cache/mix-${size}MiB.pcap
 [ -f "$mix.gz" ] || gzip -1 -c "$mix" > "$mix.gz"
 small=bench-cache/dns-flood-1000000.pcap
 [ -f "$small" ] || target/release/phonehome-synth --dns-flood 1000000 -o "$small"
+lookups=bench-cache/dns-lookups-2500000.pcap
+[ -f "$lookups" ] || target/release/phonehome-synth --dns-lookups 2500000 -o "$lookups"
 boot=bench-cache/firstboot-1024MiB.pcap
 [ -f "$boot" ] || target/release/phonehome-synth data/scenarios/macos-catalina-firstboot.toml --size 1024 -o "$boot"
 size_mib=256
@@ -122,6 +125,8 @@ for round in $(seq "$runs"); do
   time_it stdin "<$mix" "$bin" -q --force -o "$out/d" -
   time_it boot1 "$bin" -q --force --threads 1 -o "$out/f" "$boot"
   time_it boot2 "$bin" -q --force --threads 2 -o "$out/g" "$boot"
+  time_it lookups1 "$bin" -q --force --threads 1 -o "$out/h" "$lookups"
+  time_it lookups2 "$bin" -q --force --threads 2 -o "$out/i" "$lookups"
   time_it flood1 "$bin" -q --force --threads 1 -o "$out/e" "$small"
   time_it flood2 "$bin" -q --force --threads 2 -o "$out/e" "$small"
 done
@@ -142,6 +147,8 @@ mpps() { # name capture-summary label
 }
 mpps boot1 "$out/f/summary.json" "first boot 1 GiB, --threads 1"
 mpps boot2 "$out/g/summary.json" "first boot 1 GiB, --threads 2"
+mpps lookups1 "$out/h/summary.json" "DNS-heavy 2.5M lookups, --threads 1"
+mpps lookups2 "$out/i/summary.json" "DNS-heavy 2.5M lookups, --threads 2"
 mpps flood1 "$out/e/summary.json" "DNS flood 1M answers, --threads 1"
 mpps flood2 "$out/e/summary.json" "DNS flood 1M answers, --threads 2"
 # Small packets against the same run's ndpiReader (on the mix), both on one thread.

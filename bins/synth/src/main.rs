@@ -4,7 +4,8 @@
 //!
 //! For the limit tests and the memory benchmark it also writes hostile shapes:
 //! `phonehome-synth --syn-scan 3000000 -o scan.pcap`, `phonehome-synth --dns-flood 2000000 -o
-//! flood.pcap`.
+//! flood.pcap`; and, for the small-packet benchmark, a DNS-heavy capture:
+//! `phonehome-synth --dns-lookups 5000000 -o lookups.pcap`.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -19,7 +20,7 @@ use phonehome_synth::{generate, GenerateOptions, Scenario};
 #[command(name = "phonehome-synth", version)]
 struct Args {
     /// The scenario file.
-    #[arg(required_unless_present_any = ["syn_scan", "dns_flood"])]
+    #[arg(required_unless_present_any = ["syn_scan", "dns_flood", "dns_lookups"])]
     scenario: Option<PathBuf>,
     /// Output capture.
     #[arg(short, long)]
@@ -39,20 +40,25 @@ struct Args {
     #[arg(long)]
     full_payload: bool,
     /// Instead of a scenario: a SYN scan of N distinct targets (one flow each), 10 µs apart.
-    #[arg(long, value_name = "N", conflicts_with_all = ["scenario", "dns_flood"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["scenario", "dns_flood", "dns_lookups"])]
     syn_scan: Option<u64>,
     /// Instead of a scenario: a flood of N DNS answers, each a new name and address, 20 µs apart.
-    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["scenario", "dns_lookups"])]
     dns_flood: Option<u64>,
+    /// Instead of a scenario: N DNS lookups (query and answer, ~80 and ~110-byte frames) of
+    /// 2,000 names that keep their addresses, as a busy client makes them, 20 µs apart.
+    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    dns_lookups: Option<u64>,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
     let file = File::create(&args.output).with_context(|| args.output.display().to_string())?;
     let mut w = BufWriter::new(file);
-    let stress = match (args.syn_scan, args.dns_flood) {
-        (Some(n), _) => Some(phonehome_synth::stress::syn_scan(n, 10, &mut w)),
-        (_, Some(n)) => Some(phonehome_synth::stress::dns_flood(n, 20, &mut w)),
+    let stress = match (args.syn_scan, args.dns_flood, args.dns_lookups) {
+        (Some(n), _, _) => Some(phonehome_synth::stress::syn_scan(n, 10, &mut w)),
+        (_, Some(n), _) => Some(phonehome_synth::stress::dns_flood(n, 20, &mut w)),
+        (_, _, Some(n)) => Some(phonehome_synth::stress::dns_lookups(n, 20, &mut w)),
         _ => None,
     };
     if let Some(written) = stress {
@@ -67,7 +73,7 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let Some(path) = &args.scenario else {
-        anyhow::bail!("a scenario file, --syn-scan or --dns-flood is needed");
+        anyhow::bail!("a scenario file, --syn-scan, --dns-flood or --dns-lookups is needed");
     };
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
     let scenario = Scenario::parse(&text).with_context(|| path.display().to_string())?;

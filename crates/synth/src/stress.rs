@@ -84,6 +84,40 @@ pub fn dns_flood(n: u64, gap_us: u64, out: &mut dyn Write) -> io::Result<Written
     s.finish()
 }
 
+/// Distinct names a DNS-heavy capture looks up ([`dns_lookups`]).
+const LOOKUP_NAMES: u64 = 2_000;
+
+/// A DNS-heavy capture as a busy client makes it: `n` lookups (a query from 192.168.1.23 to
+/// its resolver and the answer, about 80 and 110 bytes), `gap_us` between packets, of
+/// [`LOOKUP_NAMES`] names under 50 domains, each name always with the same address; every
+/// third answer leads through a CNAME. The client port cycles over 20,000 values, so a port
+/// (a flow) carries a lookup again every 20,000 lookups.
+pub fn dns_lookups(n: u64, gap_us: u64, out: &mut dyn Write) -> io::Result<Written> {
+    let mut s = Sink {
+        cap: Capture::new(),
+        out,
+        written: Written::default(),
+    };
+    s.cap.gap_us = gap_us;
+    let resolver = ([192, 168, 1, 1], 53);
+    for i in 0..n {
+        // Names in a shuffled order (a multiplier prime to the pool size), not round robin.
+        let k = (i * 7_919) % LOOKUP_NAMES;
+        let name = format!("host{k}.svc{}.example.com", k % 50);
+        let cname = format!("edge{}.cdn.example.net", k % 97);
+        let cnames: &[&str] = if k % 3 == 0 { &[&cname] } else { &[] };
+        let a = 0x6440_0000u32.wrapping_add(k as u32).to_be_bytes();
+        let client = ([192, 168, 1, 23], 30_000 + (i % 20_000) as u16);
+        let id = i as u16;
+        s.cap
+            .udp(client, resolver, &dns_message(id, false, &name, &[], a));
+        s.cap
+            .udp(resolver, client, &dns_message(id, true, &name, cnames, a));
+        s.flush_if(BATCH)?;
+    }
+    s.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +140,35 @@ mod tests {
             }
         }
         assert_eq!(targets.len(), 1000);
+    }
+
+    #[test]
+    fn lookups_repeat_a_pool_of_names_in_small_frames() {
+        let mut out = Vec::new();
+        let w = dns_lookups(5_000, 20, &mut out).unwrap();
+        assert_eq!(w.frames, 10_000);
+        let mut r = CaptureReader::from_bytes("lookups.pcap", out).unwrap();
+        let (mut names, mut answers, mut bytes) = (std::collections::BTreeMap::new(), 0, 0);
+        while let Some(f) = r.next_frame() {
+            bytes += f.data.len();
+            let p = decode(&f).unwrap();
+            let m = phonehome_decode::app::dns::parse(p.payload).unwrap();
+            let name = m.questions[0].name.to_lowercase_string();
+            if m.is_response {
+                answers += 1;
+                let addr = m.records.iter().find_map(|(_, r)| match r.data {
+                    phonehome_decode::app::dns::RData::A(a) => Some(a),
+                    _ => None,
+                });
+                let addr = addr.expect("an address");
+                // A name always comes with the same address.
+                assert_eq!(*names.entry(name).or_insert(addr), addr);
+            }
+        }
+        assert_eq!(answers, 5_000);
+        assert_eq!(names.len(), LOOKUP_NAMES as usize);
+        let mean = bytes / 10_000;
+        assert!((70..=130).contains(&mean), "{mean} bytes a frame");
     }
 
     #[test]
