@@ -381,6 +381,12 @@ pub fn parse(msg: &[u8]) -> Result<Message<'_>, DnsError> {
         truncated: false,
     };
     let counts = [be16(4), be16(6), be16(8), be16(10)].map(usize::from);
+    // Room for what the counts announce, as far as the bytes could hold it (an entry takes at
+    // least 5 bytes), so that the vectors are allocated once.
+    let room = msg.len() / 5;
+    m.questions = Vec::with_capacity(counts[0].min(room).min(MAX_ENTRIES));
+    let records = counts[1] + counts[2] + counts[3];
+    m.records = Vec::with_capacity(records.min(room).min(MAX_ENTRIES));
     let mut pos = 12;
     let mut budget = MAX_ENTRIES;
     for _ in 0..counts[0] {

@@ -248,6 +248,83 @@ mod tests {
         (seen, r.stats(), warnings)
     }
 
+    /// A record cut by each chunk boundary with an exact number of its bytes before the
+    /// boundary: none, part of its header, all of the room the next chunk keeps in front
+    /// (68 KiB), one byte more, and more than a whole chunk.
+    #[test]
+    fn records_cut_by_chunk_boundaries_at_every_tail_size() {
+        use crate::capture::shared::{CHUNK, HEADROOM as ROOM};
+        // The sniffed bytes and the header's first read come before the shared chunks.
+        let first = crate::capture::sniff::SNIFF_LEN + crate::capture::source::READ_CHUNK;
+        let tails = [
+            1usize,
+            15,
+            16,
+            17,
+            1_000,
+            ROOM - 1,
+            ROOM,
+            ROOM + 1,
+            200_000,
+            0,
+            7,
+        ];
+        let mut v = capture(0);
+        let mut n = 0u32;
+        for (k, &tail) in tails.iter().enumerate() {
+            let start = first + k * CHUNK - tail;
+            // Fillers up to the record's start (each record is 16 bytes of header and data).
+            while v.len() < start {
+                let gap = start - v.len();
+                let len = if gap >= 2_000 { 1_000 } else { gap - 16 };
+                assert!(gap >= 16, "fillers land exactly");
+                record(&mut v, n, 0, &vec![1; len], 0);
+                n += 1;
+            }
+            assert_eq!(v.len(), start);
+            record(&mut v, n, 1, &vec![(k + 2) as u8; tail + 40_000], 0);
+            n += 1;
+        }
+        let plain = collect_file(&v, false, false);
+        assert_eq!(plain.0.len(), n as usize);
+        assert!(collect_file(&v, true, false) == plain);
+    }
+
+    /// Random captures: record sizes clustered around the room (68 KiB) and the chunk (1 MiB),
+    /// cut at a random place, read with a consumer that sometimes lags; always the plain
+    /// loop's frames and warnings.
+    #[test]
+    fn random_files_read_by_both_threads_give_the_frames_of_the_plain_loop() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..12 {
+            let mut v = capture(0);
+            let mut total = 0;
+            let mut i = 0u32;
+            while total < 3 << 20 {
+                let len = match next() % 20 {
+                    0 => 69_632 - 64 + (next() % 128) as usize,
+                    1 => (1 << 20) - 64 + (next() % 128) as usize,
+                    2 => 30_000 + (next() % 100_000) as usize,
+                    _ => 40 + (next() % 1_600) as usize,
+                };
+                record(&mut v, i, i, &vec![(i % 251) as u8; len], 0);
+                total += len;
+                i += 1;
+            }
+            let cut = (next() % 3_000) as usize;
+            v.truncate(v.len() - cut);
+            let plain = collect_file(&v, false, false);
+            let ahead = collect_file(&v, true, round % 3 == 0);
+            assert!(plain == ahead, "round {round}: {i} records, cut {cut}");
+        }
+    }
+
     /// Records of every size against the 1 MiB chunks and their 68 KiB of room: small ones,
     /// ones longer than the room, ones longer than a chunk, and a truncated end.
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::shared::{SharedReads, CHUNK, HEADROOM};
 
 /// How many bytes a streaming source asks the reader for at a time.
-const READ_CHUNK: usize = 1 << 20;
+pub(crate) const READ_CHUNK: usize = 1 << 20;
 
 /// Size of the buffers handed over whole (see [`Handoff`]); 256 KiB and 4 MiB measured slower
 /// on two cores.
