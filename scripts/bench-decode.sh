@@ -6,7 +6,8 @@
 #
 # The capture is the corpus's two largest mixed captures (many-protocols.pcap, tls2.pcap)
 # concatenated with mergecap until BENCH_SIZE is reached; it is cached in bench-cache/.
-# Then the criterion micro-benchmarks run (cargo bench -p phonehome-decode).
+# Then the criterion micro-benchmarks run: the decoders (phonehome-decode), the DNS name table
+# (phonehome-flows) and the rules lookup (phonehome-domains).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${BENCH_SIZE:-512}
@@ -51,5 +52,8 @@ echo "stdin decode time / cat time: $(echo "scale=2; $stream_m / $cat_m" | bc -l
 echo "tshark time / decode time:     $(echo "scale=1; $tshark_t / $ours_m" | bc -l)x faster   (target: at least 50x)"
 
 if [ "${SKIP_CRITERION:-}" = "" ]; then
+  # The decoders, the DNS name table, the rules lookup.
   cargo bench -q -p phonehome-decode --bench decode
+  cargo bench -q -p phonehome-flows --bench names
+  cargo bench -q -p phonehome-domains --bench lookup
 fi
