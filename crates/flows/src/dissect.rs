@@ -236,6 +236,12 @@ impl Rows {
         ts: Timestamp,
     ) {
         flow.set_app(kind);
+        if kind == "dns" && !m.is_response && flow.name.is_some() && self.kept[0] >= self.max_rows()
+        {
+            // A query past the row limit on a named flow: nothing to learn, name or keep.
+            self.dropped += 1;
+            return;
+        }
         let mut qname = m
             .questions
             .first()
