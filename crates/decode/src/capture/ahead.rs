@@ -41,6 +41,10 @@ impl CaptureReader {
         let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUE);
         let (back_tx, back_rx) = mpsc::channel::<Batch>();
         std::thread::scope(|scope| {
+            // The receiver belongs to this closure: if `f` panics, it is dropped before the
+            // scope waits for the reading thread, which then stops instead of waiting forever
+            // to send.
+            let rx = rx;
             scope.spawn(move || self.read_batches(&tx, &back_rx));
             loop {
                 let batch = match rx.try_recv() {
@@ -360,6 +364,20 @@ mod tests {
         assert_eq!(plain.0.len(), 59);
         assert_eq!(plain.2, 1);
         assert_eq!(plain, ahead);
+    }
+
+    /// The same with the reads shared: the reading thread, perhaps waiting for a chunk, stops.
+    #[test]
+    fn a_panic_in_a_consumer_sharing_the_reads_reaches_the_caller() {
+        let path =
+            std::env::temp_dir().join(format!("phonehome-panic-{}.pcap", std::process::id()));
+        std::fs::write(&path, capture(200)).expect("writes");
+        let mut r = CaptureReader::open(&path).expect("opens");
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            r.for_each_frame_read_ahead(|f| assert!(f.number < 30, "stop"))
+        }));
+        let _ = std::fs::remove_file(&path);
+        assert!(res.is_err());
     }
 
     #[test]
