@@ -16,7 +16,18 @@ struct Sink<'w> {
     written: Written,
 }
 
-impl Sink<'_> {
+impl<'w> Sink<'w> {
+    /// A capture written to `out`, its frames `gap_us` apart unless placed otherwise.
+    fn new(out: &'w mut dyn Write, gap_us: u64) -> Sink<'w> {
+        let mut cap = Capture::new();
+        cap.gap_us = gap_us;
+        Sink {
+            cap,
+            out,
+            written: Written::default(),
+        }
+    }
+
     fn flush_if(&mut self, every: u64) -> io::Result<()> {
         if self.cap.frames % every == 0 {
             let b = self.cap.drain();
@@ -38,11 +49,7 @@ impl Sink<'_> {
 /// with RST-ACK. Each target is a flow: `n` flows, all alive at once unless the scan is slower
 /// than the TCP idle timeout.
 pub fn syn_scan(n: u64, gap_us: u64, out: &mut dyn Write) -> io::Result<Written> {
-    let mut s = Sink {
-        cap: Capture::new(),
-        out,
-        written: Written::default(),
-    };
+    let mut s = Sink::new(out, gap_us);
     let scanner = [192, 0, 2, 66];
     let mss = [2, 4, 0x05, 0xb4];
     for i in 0..n {
@@ -67,12 +74,7 @@ pub fn syn_scan(n: u64, gap_us: u64, out: &mut dyn Write) -> io::Result<Written>
 /// (`n<i>.flood.example`) with a distinct address (from 100.64.0.0 on), `gap_us` apart, the
 /// client port cycling over 20,000 values.
 pub fn dns_flood(n: u64, gap_us: u64, out: &mut dyn Write) -> io::Result<Written> {
-    let mut s = Sink {
-        cap: Capture::new(),
-        out,
-        written: Written::default(),
-    };
-    s.cap.gap_us = gap_us;
+    let mut s = Sink::new(out, gap_us);
     for i in 0..n {
         let a = 0x6440_0000u32.wrapping_add(i as u32).to_be_bytes();
         let name = format!("n{i}.flood.example");
@@ -93,12 +95,7 @@ const LOOKUP_NAMES: u64 = 2_000;
 /// third answer leads through a CNAME. The client port cycles over 20,000 values, so a port
 /// (a flow) carries a lookup again every 20,000 lookups.
 pub fn dns_lookups(n: u64, gap_us: u64, out: &mut dyn Write) -> io::Result<Written> {
-    let mut s = Sink {
-        cap: Capture::new(),
-        out,
-        written: Written::default(),
-    };
-    s.cap.gap_us = gap_us;
+    let mut s = Sink::new(out, gap_us);
     let resolver = ([192, 168, 1, 1], 53);
     for i in 0..n {
         // Names in a shuffled order (a multiplier prime to the pool size), not round robin.
