@@ -118,6 +118,7 @@ pub fn dns_lookups(n: u64, gap_us: u64, out: &mut dyn Write) -> io::Result<Writt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use phonehome_decode::app::dns;
     use phonehome_decode::{decode, CaptureReader, Transport};
 
     #[test]
@@ -139,29 +140,35 @@ mod tests {
         assert_eq!(targets.len(), 1000);
     }
 
+    /// Calls `f` with each frame's length and its DNS message.
+    fn each_dns_message(bytes: Vec<u8>, mut f: impl FnMut(usize, &dns::Message<'_>)) {
+        let mut r = CaptureReader::from_bytes("dns.pcap", bytes).unwrap();
+        while let Some(frame) = r.next_frame() {
+            let p = decode(&frame).unwrap();
+            f(frame.data.len(), &dns::parse(p.payload).unwrap());
+        }
+    }
+
     #[test]
     fn lookups_repeat_a_pool_of_names_in_small_frames() {
         let mut out = Vec::new();
         let w = dns_lookups(5_000, 20, &mut out).unwrap();
         assert_eq!(w.frames, 10_000);
-        let mut r = CaptureReader::from_bytes("lookups.pcap", out).unwrap();
         let (mut names, mut answers, mut bytes) = (std::collections::BTreeMap::new(), 0, 0);
-        while let Some(f) = r.next_frame() {
-            bytes += f.data.len();
-            let p = decode(&f).unwrap();
-            let m = phonehome_decode::app::dns::parse(p.payload).unwrap();
+        each_dns_message(out, |len, m| {
+            bytes += len;
             let name = m.questions[0].name.to_lowercase_string();
             if m.is_response {
                 answers += 1;
                 let addr = m.records.iter().find_map(|(_, r)| match r.data {
-                    phonehome_decode::app::dns::RData::A(a) => Some(a),
+                    dns::RData::A(a) => Some(a),
                     _ => None,
                 });
                 let addr = addr.expect("an address");
                 // A name always comes with the same address.
                 assert_eq!(*names.entry(name).or_insert(addr), addr);
             }
-        }
+        });
         assert_eq!(answers, 5_000);
         assert_eq!(names.len(), LOOKUP_NAMES as usize);
         let mean = bytes / 10_000;
@@ -173,13 +180,10 @@ mod tests {
         let mut out = Vec::new();
         let w = dns_flood(500, 20, &mut out).unwrap();
         assert_eq!(w.frames, 500);
-        let mut r = CaptureReader::from_bytes("flood.pcap", out).unwrap();
         let mut names = std::collections::BTreeSet::new();
-        while let Some(f) = r.next_frame() {
-            let p = decode(&f).unwrap();
-            let m = phonehome_decode::app::dns::parse(p.payload).unwrap();
+        each_dns_message(out, |_, m| {
             names.insert(m.questions[0].name.to_lowercase_string());
-        }
+        });
         assert_eq!(names.len(), 500);
     }
 }
