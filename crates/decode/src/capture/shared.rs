@@ -27,8 +27,9 @@ pub(crate) const HEADROOM: usize = (64 + 4) << 10;
 /// Bytes read into each chunk.
 pub(crate) const CHUNK: usize = 1 << 20;
 
-/// Chunks that may be claimed past the one the reading thread takes next.
-const AHEAD: u64 = 3;
+/// Chunks the helping thread may read past the one the reading thread takes next (which it
+/// leaves to the reading thread).
+const AHEAD: u64 = 2;
 
 /// Buffers kept for reuse, at most.
 const SPARE: usize = 6;
@@ -113,7 +114,7 @@ impl State {
             return None;
         }
         let from = self.next_take + 1;
-        (from..self.next_take + AHEAD)
+        (from..=self.next_take + AHEAD)
             .find(|n| !self.helping.contains(n) && !self.done.iter().any(|(d, _)| d == n))
     }
 }
