@@ -48,7 +48,7 @@ pub mod tcp;
 pub mod text;
 mod time;
 
-pub use capture::{CaptureReader, Compression, Format, Frame, ReadLimits, ReadStats};
+pub use capture::{CaptureReader, Compression, Format, Frame, Prepare, ReadLimits, ReadStats};
 pub use error::{CaptureError, Warning, WarningKind};
 pub use link::NetKind;
 pub use packet::{decode, decode_link, decode_transport, Packet, Transport, Tunnel};

@@ -9,10 +9,12 @@ use phonehome_decode::{
 };
 
 use crate::dissect::{Rows, StreamLimits};
+use crate::dnsfacts::{DnsFacts, FactText};
 use crate::flow::Flow;
 use crate::frag::{Defragmenter, FragLimits};
 use crate::key::{first_sender_is_client, Endpoint, FlowKey};
 use crate::names::{self, NameTable};
+use crate::prepare::FramePrep;
 use crate::records::{DnsRow, HttpRow, TlsRow};
 use crate::records::{FlowRecord, NameSource};
 use crate::spill::{Spilled, Store, Stored};
@@ -166,6 +168,30 @@ impl Analyzer {
 
     /// Feeds one frame.
     pub fn feed(&mut self, frame: &Frame<'_>) {
+        self.feed_frame(frame);
+    }
+
+    /// Feeds one frame with the facts [`FramePrep`] made for it, if any, their text in
+    /// `text` (the same result as [`Analyzer::feed`], sooner).
+    pub fn feed_prepared(
+        &mut self,
+        frame: &Frame<'_>,
+        prepared: Option<DnsFacts>,
+        text: &mut FactText,
+    ) {
+        self.rows.prepared = prepared;
+        if prepared.is_some() {
+            std::mem::swap(&mut self.rows.prepared_text, text);
+            self.feed_frame(frame);
+            std::mem::swap(&mut self.rows.prepared_text, text);
+        } else {
+            self.feed_frame(frame);
+        }
+        // Unused when the datagram took another path (a QUIC-looking payload, a filtered frame).
+        self.rows.prepared = None;
+    }
+
+    fn feed_frame(&mut self, frame: &Frame<'_>) {
         let now = frame.ts.as_nanos();
         let first = *self.first_in_file.get_or_insert(now);
         // The capture's span covers every frame, filtered or not, so that rel_s counts from the
@@ -554,7 +580,8 @@ pub fn analyze(
 }
 
 /// [`analyze`], with the capture read on a second thread when `read_ahead` is set (see
-/// [`CaptureReader::for_each_frame_read_ahead`]): the same summary, sooner on two cores.
+/// [`CaptureReader::for_each_frame_prepared`], which also makes DNS facts ahead with
+/// [`FramePrep`]): the same summary, sooner on two cores.
 pub fn analyze_with(
     reader: &mut CaptureReader,
     cfg: Config,
@@ -563,18 +590,18 @@ pub fn analyze_with(
 ) -> CaptureSummary {
     let mut a = Analyzer::new(cfg);
     let mut n = 0u64;
-    let mut each = |frame: &Frame<'_>| {
-        a.feed(frame);
+    let mut each = |frame: &Frame<'_>, prepared: Option<DnsFacts>, text: &mut FactText| {
+        a.feed_prepared(frame, prepared, text);
         n += 1;
         if n % 4096 == 0 {
             progress(frame.offset, n);
         }
     };
     if read_ahead {
-        reader.for_each_frame_read_ahead(each);
+        reader.for_each_frame_prepared(&FramePrep, each);
     } else {
         while let Some(frame) = reader.next_frame() {
-            each(&frame);
+            each(&frame, None, &mut FactText::default());
         }
     }
     let st = reader.stats();

@@ -9,10 +9,11 @@ use phonehome_decode::tcp::TcpFlags;
 use phonehome_decode::text;
 use phonehome_decode::{syn, Packet, Timestamp, Transport};
 
+use crate::dnsfacts::{DnsFacts, FactText};
 use crate::fingerprint::Fingerprinter;
 use crate::flow::{Flow, StreamStatus};
 use crate::key::Endpoint;
-use crate::names::{resolve_for, NameTable};
+use crate::names::NameTable;
 use crate::records::{DnsRow, FingerprintRow, HttpRow, LocalName, NameSource, TlsRow};
 use crate::stream::ClientStream;
 
@@ -22,8 +23,6 @@ const MIN_DISSECT: usize = 6;
 pub const MAX_ROWS: usize = 1_000_000;
 /// Most client Initials looked at per flow (a ClientHello spans two or three).
 const MAX_INITIALS: u8 = 8;
-/// Most answers written per DNS row (a hostile message may carry 512).
-const MAX_ANSWERS_PER_ROW: usize = 64;
 /// Most local names kept.
 const MAX_LOCAL_NAMES: usize = 100_000;
 
@@ -75,6 +74,13 @@ pub struct Rows {
     pub fingerprints: std::collections::BTreeMap<FpKey, FingerprintRow>,
     /// The row key of each signature key seen lately (bounded by [`FINGERPRINT_KEY_CACHE`]).
     pub(crate) fingerprint_keys: crate::FastMap<syn::SignatureKey, FpKey>,
+    /// What the reading thread made for the frame being analysed, if anything: used instead
+    /// of dissecting its datagram again. Its text is in `prepared_text`.
+    pub(crate) prepared: Option<DnsFacts>,
+    /// The text of the reading thread's facts for the current batch of frames.
+    pub(crate) prepared_text: FactText,
+    /// The text of facts made here (reused message after message).
+    pub(crate) own_text: FactText,
 }
 
 /// Key of a fingerprint row: host, kind, p0f signature, normalised tcpdump line.
@@ -205,9 +211,15 @@ impl Rows {
     }
 
     fn datagram(&mut self, flow: &mut Flow, p: &Packet<'_>, ts: Timestamp) {
-        let Some(a) = app::dissect(p) else { return };
         // The querier is the destination of a response and the source of a query.
         let (src, dst) = (p.ip.src, p.ip.dst);
+        if let Some(facts) = self.prepared.take() {
+            let text = std::mem::take(&mut self.prepared_text);
+            self.dns_facts(flow, facts, &text, (src, dst, ts));
+            self.prepared_text = text;
+            return;
+        }
+        let Some(a) = app::dissect(p) else { return };
         match a {
             App::Dns(m) => self.dns_message(flow, &m, "dns", src, dst, ts),
             App::Mdns(m) => self.dns_message(flow, &m, "mdns", src, dst, ts),
@@ -235,103 +247,100 @@ impl Rows {
         dst: IpAddr,
         ts: Timestamp,
     ) {
-        flow.set_app(kind);
-        if kind == "dns" && !m.is_response && flow.name.is_some() && self.kept[0] >= self.max_rows()
-        {
-            // A query past the row limit on a named flow: nothing to learn, name or keep.
+        if self.skips_query(flow, kind, m.is_response) {
+            flow.set_app(kind);
             self.dropped += 1;
             return;
         }
-        let mut qname = m
-            .questions
-            .first()
-            .map(|q| q.name.to_lowercase_string())
-            .unwrap_or_default();
-        // An mDNS/LLMNR announcement has answers but no question: its first record's name
-        // stands for the flow.
-        if qname.is_empty() && kind != "dns" {
-            if let Some(r) = m.answers().next() {
-                flow.set_name(r.name.to_lowercase_string(), NameSource::DnsQuery);
-            }
+        let mut text = std::mem::take(&mut self.own_text);
+        text.clear();
+        let facts = DnsFacts::new(m, kind, self.kept[0] < self.max_rows(), &mut text);
+        self.dns_facts(flow, facts, &text, (src, dst, ts));
+        self.own_text = text;
+    }
+
+    /// A query past the row limit on a named flow: nothing to learn, name or keep.
+    fn skips_query(&self, flow: &Flow, kind: &str, is_response: bool) -> bool {
+        kind == "dns" && !is_response && flow.name.is_some() && self.kept[0] >= self.max_rows()
+    }
+
+    /// Applies a DNS message's facts (made here or ahead by the reading thread) to its flow,
+    /// the name table and the rows; `at` is the sender, the receiver and the time.
+    fn dns_facts(
+        &mut self,
+        flow: &mut Flow,
+        facts: DnsFacts,
+        text: &FactText,
+        at: (IpAddr, IpAddr, Timestamp),
+    ) {
+        let (src, dst, ts) = at;
+        let kind = facts.kind;
+        flow.set_app(kind);
+        if self.skips_query(flow, kind, facts.is_response) {
+            self.dropped += 1;
+            return;
         }
         // A lookup names its flow with the question (nDPI does the same), for mDNS and LLMNR
         // too; hosts.csv still counts the flow under its server address, not under the name.
-        if flow.name.is_none() && !qname.is_empty() && qname != "." {
-            flow.set_name(qname.clone(), NameSource::DnsQuery);
+        // An mDNS/LLMNR announcement has answers but no question: its first record's name
+        // stands for the flow.
+        if flow.name.is_none() {
+            let name = match (facts.question, facts.announced) {
+                (Some(q), _) => Some(text.text(q)).filter(|n| *n != "."),
+                (None, a) => a.map(|a| text.text(a)),
+            };
+            if let Some(n) = name.filter(|n| !n.is_empty()) {
+                flow.set_name(n.to_string(), NameSource::DnsQuery);
+            }
         }
-        let (client, server) = if m.is_response {
+        let (client, server) = if facts.is_response {
             (dst, src)
         } else {
             (src, dst)
         };
-        // A response's question name moves into its resolution, and from there into the row.
-        let mut res = if m.is_response {
-            resolve_for(m, std::mem::take(&mut qname))
-        } else {
-            None
-        };
-        if let Some(r) = &res {
+        let qname = facts.question.map_or("", |q| text.text(q));
+        if let Some((chain, addresses, _)) = facts.resolution {
             if kind == "dns" {
-                self.names.learn(r, client, ts.as_nanos());
+                let addresses = text.addresses(addresses);
+                let chain = text.texts(chain);
+                self.names
+                    .learn_parts(qname, chain, addresses, client, ts.as_nanos());
             }
         }
-        if kind != "dns" && m.is_response {
-            self.local_records(m, kind);
+        for (name, address) in text.locals(facts.local_records) {
+            self.local_name(name, Some(address), kind);
         }
         if self.kept[0] >= self.max_rows() {
             self.dropped += 1;
             return;
         }
-        let answers = m
-            .answers()
-            .take(MAX_ANSWERS_PER_ROW)
-            .filter_map(|r| match &r.data {
-                dns::RData::A(a) => Some(text::ip(IpAddr::V4(*a))),
-                dns::RData::Aaaa(a) => Some(text::ip(IpAddr::V6(*a))),
-                dns::RData::Cname(n) | dns::RData::Ptr(n) => Some(n.to_lowercase_string()),
-                dns::RData::Svcb { target, .. } => Some(target.to_lowercase_string()),
-                dns::RData::Other(_) => None,
-            })
-            .collect();
         self.kept[0] += 1;
+        let (cname_chain, ttl_min) = facts.resolution.map_or((Vec::new(), None), |(c, _, t)| {
+            (text.texts(c).map(str::to_string).collect(), t)
+        });
         self.dns.push(DnsRow {
             ts,
             app: kind,
             client,
             server,
-            id: m.id,
-            is_response: m.is_response,
-            qname: match &mut res {
-                Some(r) => std::mem::take(&mut r.qname),
-                None => qname,
-            },
-            qtype: m.questions.first().map_or(0, |q| q.qtype),
-            rcode: m.is_response.then_some(m.rcode),
-            answers,
-            cname_chain: res
-                .as_mut()
-                .map(|r| std::mem::take(&mut r.chain))
+            id: facts.id,
+            is_response: facts.is_response,
+            qname: qname.to_string(),
+            qtype: facts.qtype,
+            rcode: facts.is_response.then_some(facts.rcode),
+            answers: facts
+                .answers
+                .map(|a| text.texts(a).map(str::to_string).collect())
                 .unwrap_or_default(),
-            ttl_min: res.and_then(|r| r.ttl_min),
+            cname_chain,
+            ttl_min,
         });
     }
 
-    /// mDNS / LLMNR answers name local machines: keep their address records.
-    fn local_records(&mut self, m: &dns::Message<'_>, kind: &'static str) {
-        for r in m.records.iter().map(|(_, r)| r) {
-            let address = match &r.data {
-                dns::RData::A(a) => IpAddr::V4(*a),
-                dns::RData::Aaaa(a) => IpAddr::V6(*a),
-                _ => continue,
-            };
-            self.local_name(r.name.to_lowercase_string(), Some(address), kind);
-        }
-    }
-
-    fn local_name(&mut self, name: String, address: Option<IpAddr>, source: &'static str) {
+    fn local_name(&mut self, name: &str, address: Option<IpAddr>, source: &'static str) {
         if self.local_names.len() < MAX_LOCAL_NAMES && !name.is_empty() {
             self.local_names.insert(LocalName {
-                name,
+                name: name.to_string(),
                 address,
                 source,
             });
@@ -341,13 +350,13 @@ impl Rows {
     fn dhcp(&mut self, d: &dhcp::Dhcp<'_>) {
         let address = d.requested_ip.or(d.your_ip).map(IpAddr::V4);
         if let Some(h) = d.hostname {
-            self.local_name(text::lossy(h), address, "dhcp");
+            self.local_name(&text::lossy(h), address, "dhcp");
         }
         if let Some(f) = &d.client_fqdn {
-            self.local_name(f.clone(), address, "dhcp-fqdn");
+            self.local_name(f, address, "dhcp-fqdn");
         }
         if let Some(v) = d.vendor_class {
-            self.local_name(text::lossy(v), address, "dhcp-vendor");
+            self.local_name(&text::lossy(v), address, "dhcp-vendor");
         }
     }
 

@@ -19,7 +19,8 @@
 //! - [`frag`]: IPv4/IPv6 fragment reassembly.
 //! - [`stream`]: the client's first bytes in sequence order.
 //! - [`names`]: the DNS name table.
-//! - [`dissect`]: application facts per flow.
+//! - [`dissect`]: application facts per flow; [`dnsfacts`]: what a DNS message says.
+//! - [`prepare`]: the part of that work the reading thread may do ahead.
 //! - [`analyzer`]: the flow table.
 //! - [`hosts`], [`summary`]: aggregation and merging.
 //! - [`fingerprint`]: JA3 and JA4.
@@ -34,12 +35,14 @@ pub mod analyzer;
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 pub mod dissect;
+pub mod dnsfacts;
 pub mod fingerprint;
 pub mod flow;
 pub mod frag;
 pub mod hosts;
 pub mod key;
 pub mod names;
+pub mod prepare;
 pub mod records;
 pub mod spill;
 pub mod stream;

@@ -5,12 +5,12 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use phonehome_decode::app::dns::{Message, RData};
+use phonehome_decode::app::dns::Message;
+
+use crate::dnsfacts::{self, FactText};
 
 /// Answers kept per address by default (the newest win).
 pub const DEFAULT_PER_ADDRESS: usize = 32;
-/// Longest CNAME chain followed.
-const MAX_CHAIN: usize = 16;
 /// Most distinct addresses held by default; beyond it the address learnt first is forgotten.
 pub const DEFAULT_MAX_ADDRESSES: usize = 1_000_000;
 
@@ -41,7 +41,9 @@ pub enum Lookup {
 /// address (the oldest answer makes room).
 #[derive(Debug)]
 pub struct NameTable {
-    by_addr: crate::FastMap<IpAddr, Vec<Answer>>,
+    /// Each address's answers, oldest first (a ring: the oldest makes room without moving
+    /// the others).
+    by_addr: crate::FastMap<IpAddr, VecDeque<Answer>>,
     /// Addresses in the order they were first learnt, for eviction.
     order: VecDeque<IpAddr>,
     max_addresses: usize,
@@ -68,74 +70,19 @@ pub struct Resolution {
     pub ttl_min: Option<u32>,
 }
 
-/// Derives the chain and addresses of a response for its first question.
+/// Derives the chain and addresses of a response for its first question (`None` without a
+/// question).
 pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
     let q = msg.questions.first()?;
-    resolve_for(msg, q.name.to_lowercase_string())
-}
-
-/// [`resolve`], given the first question's name as [`Name::to_lowercase_string`] writes it
-/// (`None` for a message without a question).
-///
-/// [`Name::to_lowercase_string`]: phonehome_decode::app::dns::Name::to_lowercase_string
-pub fn resolve_for(msg: &Message<'_>, qname: String) -> Option<Resolution> {
-    msg.questions.first()?;
-    let mut r = Resolution {
-        qname,
-        ..Resolution::default()
-    };
-    let answers: Vec<_> = msg.answers().collect();
-    r.ttl_min = answers.iter().map(|a| a.ttl).min();
-    // Each answer's owner name, once, in one buffer.
-    let mut text = Vec::with_capacity(answers.len() * 32);
-    let mut spans = Vec::with_capacity(answers.len());
-    for a in &answers {
-        let from = text.len();
-        a.name.write_lowercase(&mut text);
-        spans.push(from..text.len());
-    }
-    let owners: Vec<&[u8]> = spans.iter().map(|s| &text[s.clone()]).collect();
-    // Follow CNAMEs from the queried name.
-    let mut owner: &str = &r.qname;
-    let mut chain: Vec<String> = Vec::new();
-    for _ in 0..MAX_CHAIN {
-        let next = answers
-            .iter()
-            .zip(&owners)
-            .find_map(|(a, o)| match &a.data {
-                RData::Cname(t) if *o == owner.as_bytes() => Some(t.to_lowercase_string()),
-                _ => None,
-            });
-        match next {
-            Some(t) if !chain.contains(&t) && t != r.qname => {
-                chain.push(t);
-                owner = chain.last().map_or("", String::as_str);
-            }
-            _ => break,
-        }
-    }
-    r.chain = chain;
-    let on_chain = |o: &[u8]| o == r.qname.as_bytes() || r.chain.iter().any(|c| c.as_bytes() == o);
-    let mut addresses = Vec::new();
-    for (a, o) in answers.iter().zip(&owners) {
-        match &a.data {
-            RData::A(v4) if on_chain(o) => addresses.push(IpAddr::V4(*v4)),
-            RData::Aaaa(v6) if on_chain(o) => addresses.push(IpAddr::V6(*v6)),
-            RData::Svcb {
-                ipv4_hints,
-                ipv6_hints,
-                ..
-            } if on_chain(o) => {
-                addresses.extend(ipv4_hints.iter().map(|a| IpAddr::V4(*a)));
-                addresses.extend(ipv6_hints.iter().map(|a| IpAddr::V6(*a)));
-            }
-            _ => {}
-        }
-    }
-    addresses.sort_unstable();
-    addresses.dedup();
-    r.addresses = addresses;
-    Some(r)
+    let mut text = FactText::default();
+    let q = text.push_name(&q.name);
+    let (chain, addresses, ttl_min) = dnsfacts::resolve(msg, q, &mut text);
+    Some(Resolution {
+        qname: text.text(q).to_string(),
+        chain: text.texts(chain).map(str::to_string).collect(),
+        addresses: text.addresses(addresses).to_vec(),
+        ttl_min,
+    })
 }
 
 impl NameTable {
@@ -153,9 +100,26 @@ impl NameTable {
 
     /// Learns the addresses of one response received by `client` at `ts`.
     pub fn learn(&mut self, res: &Resolution, client: IpAddr, ts: i64) {
-        let qname: Arc<str> = Arc::from(res.qname.as_str());
-        let chain: Arc<[String]> = Arc::from(res.chain.as_slice());
-        for addr in &res.addresses {
+        let chain = res.chain.iter().map(String::as_str);
+        self.learn_parts(&res.qname, chain, &res.addresses, client, ts);
+    }
+
+    /// [`NameTable::learn`], given the parts of the resolution: the queried name, the CNAMEs
+    /// followed from it and the addresses.
+    pub fn learn_parts<'a>(
+        &mut self,
+        qname: &str,
+        chain: impl Iterator<Item = &'a str>,
+        addresses: &[IpAddr],
+        client: IpAddr,
+        ts: i64,
+    ) {
+        if addresses.is_empty() {
+            return;
+        }
+        let qname: Arc<str> = Arc::from(qname);
+        let chain: Arc<[String]> = chain.map(str::to_string).collect();
+        for addr in addresses {
             if !self.by_addr.contains_key(addr) {
                 while self.by_addr.len() >= self.max_addresses {
                     let Some(old) = self.order.pop_front() else {
@@ -169,11 +133,11 @@ impl NameTable {
             let list = self
                 .by_addr
                 .entry(*addr)
-                .or_insert_with(|| Vec::with_capacity(1));
+                .or_insert_with(|| VecDeque::with_capacity(1));
             if list.len() >= self.per_address {
-                list.remove(0);
+                list.pop_front();
             }
-            list.push(Answer {
+            list.push_back(Answer {
                 ts,
                 client,
                 qname: Arc::clone(&qname),
@@ -203,7 +167,7 @@ impl NameTable {
         list.iter()
             .rev()
             .find(|a| a.ts <= start)
-            .or_else(|| list.first())
+            .or_else(|| list.front())
     }
 
     /// Rule 2, then rule 3.

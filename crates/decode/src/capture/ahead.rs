@@ -15,11 +15,55 @@ use super::{CaptureReader, Frame, FrameMeta};
 /// MiB whatever the capture's size.
 const QUEUE: usize = 2;
 
-/// One retired buffer and the frames found in it, in order.
-struct Batch {
+/// Frames the reading thread prepares between two attempts to hand a batch over.
+const PREPARE_STEP: usize = 64;
+
+/// Work on a frame that the reading thread may do for the consumer while the consumer is
+/// behind (see [`CaptureReader::for_each_frame_prepared`]). What `prepare` returns must depend
+/// on the frame alone: the consumer gets it for some frames and not for others, depending on
+/// which thread was ahead, and must reach the same result either way.
+pub trait Prepare: Sync {
+    /// What is handed to the consumer with a prepared frame.
+    type Out: Send;
+    /// Room shared by the prepared frames of one batch (their text, say), handed to the
+    /// consumer with each of them and reused batch after batch: what is prepared needs no
+    /// memory of its own, and none is freed on the other thread.
+    type Scratch: Default + Send;
+    /// The work for one frame; `None` when there is nothing to hand over.
+    fn prepare(&self, frame: &Frame<'_>, scratch: &mut Self::Scratch) -> Option<Self::Out>;
+    /// Empties `scratch` for another batch, keeping its capacity.
+    fn clear(&self, scratch: &mut Self::Scratch);
+}
+
+/// Prepares nothing.
+struct Nothing;
+
+impl Prepare for Nothing {
+    type Out = ();
+    type Scratch = ();
+    fn prepare(&self, _: &Frame<'_>, _: &mut ()) -> Option<()> {
+        None
+    }
+    fn clear(&self, _: &mut ()) {}
+}
+
+/// One retired buffer and the frames found in it, in order, with what was prepared for the
+/// first of them.
+struct Batch<P: Prepare> {
     buf: Vec<u8>,
     frames: Vec<FrameMeta>,
+    /// One entry per frame from the first, for as many frames as the reading thread got to.
+    prepared: Vec<Option<P::Out>>,
+    /// What the prepared frames share.
+    scratch: P::Scratch,
 }
+
+/// A batch's lists and scratch, back from the consumer for reuse.
+type Spare<P> = (
+    Vec<FrameMeta>,
+    Vec<Option<<P as Prepare>::Out>>,
+    <P as Prepare>::Scratch,
+);
 
 impl CaptureReader {
     /// Calls `f` on every frame, in order, like a loop over [`CaptureReader::next_frame`], but
@@ -29,25 +73,40 @@ impl CaptureReader {
     ///
     /// A panic in `f` stops the reading thread and is passed on to the caller.
     pub fn for_each_frame_read_ahead(&mut self, mut f: impl FnMut(&Frame<'_>)) {
+        self.for_each_frame_prepared(&Nothing, |frame, _, _| f(frame));
+    }
+
+    /// [`CaptureReader::for_each_frame_read_ahead`], where the reading thread also runs
+    /// `prep` on the frames of a batch while the consumer is still busy with earlier ones, and
+    /// `f` gets what it made. When the consumer is the slower, most frames come prepared and
+    /// the work is shared by the two threads; when the reading is the slower, frames come
+    /// unprepared (`None`) as soon as they are read. For the plain loop (a capture in memory,
+    /// or a reader already partly read) nothing is prepared.
+    pub fn for_each_frame_prepared<P: Prepare>(
+        &mut self,
+        prep: &P,
+        mut f: impl FnMut(&Frame<'_>, Option<P::Out>, &mut P::Scratch),
+    ) {
         if self.stats.frames > 0 || matches!(self.src, super::Source::Mapped { .. }) {
+            let mut scratch = P::Scratch::default();
             while let Some(frame) = self.next_frame() {
-                f(&frame);
+                f(&frame, None, &mut scratch);
             }
             return;
         }
         // A regular file is read by both threads: this one reads ahead whenever it would
         // otherwise wait for frames.
         let shared = self.file.take().and_then(|f| self.src.share_reads(f));
-        let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUE);
-        let (back_tx, back_rx) = mpsc::channel::<Batch>();
+        let (tx, rx) = mpsc::sync_channel::<Batch<P>>(QUEUE);
+        let (back_tx, back_rx) = mpsc::channel::<Batch<P>>();
         std::thread::scope(|scope| {
             // The receiver belongs to this closure: if `f` panics, it is dropped before the
             // scope waits for the reading thread, which then stops instead of waiting forever
             // to send.
             let rx = rx;
-            scope.spawn(move || self.read_batches(&tx, &back_rx));
+            scope.spawn(move || self.read_batches(prep, &tx, &back_rx));
             loop {
-                let batch = match rx.try_recv() {
+                let mut batch = match rx.try_recv() {
                     Ok(b) => b,
                     Err(mpsc::TryRecvError::Disconnected) => break,
                     Err(mpsc::TryRecvError::Empty) => {
@@ -60,9 +119,17 @@ impl CaptureReader {
                         }
                     }
                 };
-                for m in &batch.frames {
-                    f(&m.frame(&batch.buf));
+                let Batch {
+                    buf,
+                    frames,
+                    prepared,
+                    scratch,
+                } = &mut batch;
+                let mut made = prepared.drain(..);
+                for m in frames.iter() {
+                    f(&m.frame(buf), made.next().flatten(), scratch);
                 }
+                drop(made);
                 // The reader may have finished: a batch that cannot go back is just dropped.
                 let _ = back_tx.send(batch);
             }
@@ -70,27 +137,35 @@ impl CaptureReader {
     }
 
     /// The reading thread: sends each buffer with its frames when the source retires it, and
-    /// the last one at the end. Stops early when the consumer has gone.
-    fn read_batches(&mut self, tx: &mpsc::SyncSender<Batch>, back: &mpsc::Receiver<Batch>) {
+    /// the last one at the end, preparing frames while the queue is full. Stops early when the
+    /// consumer has gone.
+    fn read_batches<P: Prepare>(
+        &mut self,
+        prep: &P,
+        tx: &mpsc::SyncSender<Batch<P>>,
+        back: &mpsc::Receiver<Batch<P>>,
+    ) {
         self.src.enable_handoff();
         let mut frames = Vec::new();
         // Frame lists come back with their buffers and are reused: allocating them here and
         // freeing them on the other thread let memory grow with the capture (measured on gzip
         // input).
-        let mut spare_frames: Vec<Vec<FrameMeta>> = Vec::new();
+        let mut spare: Vec<Spare<P>> = Vec::new();
         loop {
             let next = self.next_meta();
             // Frames found so far lie in the first buffer retired while finding `next` (any
             // later one was only skipped through); `next` lies in the current buffer.
             let mut retired = self.src.take_retired().into_iter();
             if let Some(buf) = retired.next() {
-                let mut next_frames = spare_frames.pop().unwrap_or_default();
+                let (mut next_frames, prepared, scratch) = spare.pop().unwrap_or_default();
                 next_frames.clear();
                 let batch = Batch {
                     buf,
                     frames: std::mem::replace(&mut frames, next_frames),
+                    prepared,
+                    scratch,
                 };
-                if tx.send(batch).is_err() {
+                if !send(prep, tx, batch) {
                     return;
                 }
             }
@@ -99,8 +174,8 @@ impl CaptureReader {
             }
             for b in back.try_iter() {
                 self.src.give_spare(b.buf);
-                if spare_frames.len() < 4 {
-                    spare_frames.push(b.frames);
+                if spare.len() < 4 {
+                    spare.push((b.frames, b.prepared, b.scratch));
                 }
             }
             match next {
@@ -109,7 +184,36 @@ impl CaptureReader {
             }
         }
         if let Some(buf) = self.src.take_buffer() {
-            let _ = tx.send(Batch { buf, frames });
+            let batch = Batch {
+                buf,
+                frames,
+                prepared: Vec::new(),
+                scratch: P::Scratch::default(),
+            };
+            send(prep, tx, batch);
+        }
+    }
+}
+
+/// Hands `batch` over, preparing its frames in steps for as long as the queue is full. Returns
+/// false when the consumer has gone.
+fn send<P: Prepare>(prep: &P, tx: &mpsc::SyncSender<Batch<P>>, mut batch: Batch<P>) -> bool {
+    batch.prepared.clear();
+    prep.clear(&mut batch.scratch);
+    loop {
+        match tx.try_send(batch) {
+            Ok(()) => return true,
+            Err(mpsc::TrySendError::Disconnected(_)) => return false,
+            Err(mpsc::TrySendError::Full(b)) => batch = b,
+        }
+        let done = batch.prepared.len();
+        if done == batch.frames.len() {
+            return tx.send(batch).is_ok();
+        }
+        let end = (done + PREPARE_STEP).min(batch.frames.len());
+        for m in &batch.frames[done..end] {
+            let made = prep.prepare(&m.frame(&batch.buf), &mut batch.scratch);
+            batch.prepared.push(made);
         }
     }
 }
@@ -203,12 +307,12 @@ mod tests {
         let src = Chunky(io::Cursor::new(v), 1_000);
         let mut r =
             CaptureReader::from_reader_with("t".into(), src, ReadLimits::default()).expect("opens");
-        let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUE);
-        let (back_tx, back_rx) = mpsc::channel::<Batch>();
+        let (tx, rx) = mpsc::sync_channel::<Batch<Nothing>>(QUEUE);
+        let (back_tx, back_rx) = mpsc::channel::<Batch<Nothing>>();
         let (mut frames, mut batches, mut largest) = (0, 0, 0);
         std::thread::scope(|scope| {
             let r = &mut r;
-            scope.spawn(move || r.read_batches(&tx, &back_rx));
+            scope.spawn(move || r.read_batches(&Nothing, &tx, &back_rx));
             for b in rx.iter() {
                 frames += b.frames.len();
                 batches += 1;
@@ -250,6 +354,60 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let warnings = r.warnings().len();
         (seen, r.stats(), warnings)
+    }
+
+    /// Prepares a frame by writing its number and length into the batch's scratch.
+    struct Note;
+
+    impl Prepare for Note {
+        type Out = usize;
+        type Scratch = Vec<(u64, usize)>;
+        fn prepare(&self, f: &Frame<'_>, s: &mut Vec<(u64, usize)>) -> Option<usize> {
+            // Every third frame has nothing to hand over.
+            (f.number % 3 != 0).then(|| {
+                s.push((f.number, f.data.len()));
+                s.len() - 1
+            })
+        }
+        fn clear(&self, s: &mut Vec<(u64, usize)>) {
+            s.clear();
+        }
+    }
+
+    /// With a consumer slower than the reading, the reading thread prepares frames, each with
+    /// its own entry in the scratch it is handed with; the frames are those of the plain loop.
+    #[test]
+    fn a_slow_consumer_gets_frames_prepared_with_their_scratch() {
+        let mut v = capture(0);
+        for i in 0..30_000u32 {
+            let len = 60 + (i as usize * 13) % 200;
+            record(&mut v, i, 0, &vec![1u8; len], 0);
+        }
+        let path =
+            std::env::temp_dir().join(format!("phonehome-prepared-{}.pcap", std::process::id()));
+        std::fs::write(&path, &v).expect("writes");
+        let mut r = CaptureReader::open(&path).expect("opens");
+        let (mut frames, mut prepared) = (0u64, 0u64);
+        r.for_each_frame_prepared(&Note, |f, made, scratch| {
+            frames += 1;
+            assert_eq!(f.number, frames);
+            if f.number % 500 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            if let Some(i) = made {
+                prepared += 1;
+                assert_eq!(scratch[i], (f.number, f.data.len()), "frame {}", f.number);
+            }
+        });
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(frames, 30_000);
+        assert!(prepared > 1_000, "{prepared} frames prepared");
+        assert!(prepared <= 20_000, "every third frame has nothing");
+        // A capture in memory is the plain loop: nothing is prepared.
+        let mut r = CaptureReader::from_bytes("m", v).expect("opens");
+        let mut none = true;
+        r.for_each_frame_prepared(&Note, |_, made, _| none &= made.is_none());
+        assert!(none);
     }
 
     /// A record cut by each chunk boundary with an exact number of its bytes before the

@@ -23,6 +23,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
+pub use ahead::Prepare;
 pub use sniff::{Compression, Format};
 
 use crate::error::{display_name, CaptureError, Warning, WarningKind};
