@@ -179,14 +179,14 @@ impl Analyzer {
         prepared: Option<DnsFacts>,
         text: &mut FactText,
     ) {
-        self.rows.prepared = prepared;
-        if prepared.is_some() {
-            std::mem::swap(&mut self.rows.prepared_text, text);
+        let Some(facts) = prepared else {
             self.feed_frame(frame);
-            std::mem::swap(&mut self.rows.prepared_text, text);
-        } else {
-            self.feed_frame(frame);
-        }
+            return;
+        };
+        self.rows.prepared = Some(facts);
+        std::mem::swap(&mut self.rows.prepared_text, text);
+        self.feed_frame(frame);
+        std::mem::swap(&mut self.rows.prepared_text, text);
         // Unused when the datagram took another path (a QUIC-looking payload, a filtered frame).
         self.rows.prepared = None;
     }
@@ -600,8 +600,9 @@ pub fn analyze_with(
     if read_ahead {
         reader.for_each_frame_prepared(&FramePrep, each);
     } else {
+        let mut text = FactText::default();
         while let Some(frame) = reader.next_frame() {
-            each(&frame, None, &mut FactText::default());
+            each(&frame, None, &mut text);
         }
     }
     let st = reader.stats();
