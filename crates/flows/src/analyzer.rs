@@ -328,18 +328,16 @@ impl Analyzer {
     /// once more than `batch` of one kind are waiting.
     fn move_rows(&mut self, batch: usize) {
         if self.rows.dns.len() > batch {
-            for r in self.rows.dns.drain(..) {
-                self.dns_rows.push(r.ts.as_nanos(), r);
-            }
+            self.dns_rows.append(&mut self.rows.dns);
         }
         if self.rows.tls.len() > batch {
             for r in self.rows.tls.drain(..) {
-                self.tls_rows.push(r.ts.as_nanos(), r);
+                self.tls_rows.push(r.ts.as_nanos(), &r);
             }
         }
         if self.rows.http.len() > batch {
             for r in self.rows.http.drain(..) {
-                self.http_rows.push(r.ts.as_nanos(), r);
+                self.http_rows.push(r.ts.as_nanos(), &r);
             }
         }
     }
@@ -443,7 +441,7 @@ impl Analyzer {
             f.dns_name = None;
         }
         let r = f.into_record();
-        self.finished.push(r.id as i64, r);
+        self.finished.push(r.id as i64, &r);
     }
 
     /// Ends the capture: finishes every live flow, applies the weaker DNS rule to flows still

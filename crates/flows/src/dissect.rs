@@ -9,12 +9,13 @@ use phonehome_decode::tcp::TcpFlags;
 use phonehome_decode::text;
 use phonehome_decode::{syn, Packet, Timestamp, Transport};
 
-use crate::dnsfacts::{DnsFacts, FactText};
+use crate::dnsfacts::{DnsFacts, FactText, Run};
 use crate::fingerprint::Fingerprinter;
 use crate::flow::{Flow, StreamStatus};
 use crate::key::Endpoint;
 use crate::names::NameTable;
-use crate::records::{DnsRow, FingerprintRow, HttpRow, LocalName, NameSource, TlsRow};
+use crate::records::{FingerprintRow, HttpRow, LocalName, NameSource, TlsRow};
+use crate::spill::{DnsRowHead, DnsRowView, Encoded};
 use crate::stream::ClientStream;
 
 /// Fewest client bytes worth dissecting (a TLS record header is 5, a method plus space 4).
@@ -56,8 +57,8 @@ pub struct Rows {
     pub row_limit: Option<usize>,
     /// Client bytes held for reassembly now, over all live flows (kept by the analyzer).
     pub stream_held: usize,
-    /// DNS messages.
-    pub dns: Vec<DnsRow>,
+    /// DNS messages, encoded, on their way to the analyzer's store.
+    pub dns: Encoded,
     /// ClientHellos.
     pub tls: Vec<TlsRow>,
     /// HTTP requests.
@@ -315,25 +316,29 @@ impl Rows {
             return;
         }
         self.kept[0] += 1;
-        let (cname_chain, ttl_min) = facts.resolution.map_or((Vec::new(), None), |(c, _, t)| {
-            (text.texts(c).map(str::to_string).collect(), t)
-        });
-        self.dns.push(DnsRow {
-            ts,
-            app: kind,
-            client,
-            server,
-            id: facts.id,
-            is_response: facts.is_response,
-            qname: qname.to_string(),
-            qtype: facts.qtype,
-            rcode: facts.is_response.then_some(facts.rcode),
-            answers: facts
-                .answers
-                .map(|a| text.texts(a).map(str::to_string).collect())
-                .unwrap_or_default(),
-            cname_chain,
-            ttl_min,
+        let (chain, ttl_min) = facts
+            .resolution
+            .map_or((Run::default(), None), |(c, _, t)| (c, t));
+        let answers = facts.answers.unwrap_or_default();
+        // The row goes to its store as bytes, its text copied once, from the facts.
+        self.dns.push_with(ts.as_nanos(), |out| {
+            DnsRowView {
+                row: DnsRowHead {
+                    ts,
+                    app: kind,
+                    client,
+                    server,
+                    id: facts.id,
+                    is_response: facts.is_response,
+                    qname,
+                    qtype: facts.qtype,
+                    rcode: facts.is_response.then_some(facts.rcode),
+                    ttl_min,
+                },
+                answers: text.texts(answers),
+                cname_chain: text.texts(chain),
+            }
+            .encode(out)
         });
     }
 

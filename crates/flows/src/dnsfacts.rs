@@ -61,7 +61,7 @@ impl FactText {
     }
 
     /// The texts of a run.
-    pub fn texts(&self, run: Run) -> impl Iterator<Item = &str> {
+    pub fn texts(&self, run: Run) -> impl ExactSizeIterator<Item = &str> {
         run.range().map(|i| self.text(i as u32))
     }
 

@@ -169,16 +169,52 @@ impl SpilledFlows {
     }
 }
 
-/// Collects records, spilling sorted runs to disk past a threshold.
+/// Records encoded one after another, each with its sort key, in arrival order: rows on their
+/// way to a [`Store`], written straight from what they are made of, with no value of their
+/// own in between.
+#[derive(Debug, Default)]
+pub struct Encoded {
+    bytes: Vec<u8>,
+    /// (key, start, end) of each record in `bytes`.
+    index: Vec<(i64, usize, usize)>,
+}
+
+impl Encoded {
+    /// Adds a record that sorts by `key`: `encode` appends its bytes (as [`Record::encode`]
+    /// would).
+    pub(crate) fn push_with(&mut self, key: i64, encode: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.bytes.len();
+        encode(&mut self.bytes);
+        self.index.push((key, start, self.bytes.len()));
+    }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+/// Collects records, spilling sorted runs to disk past a threshold. Records are held encoded
+/// (a few bytes each, not a value with its own allocations), so that holding and spilling
+/// them is copying bytes.
 #[derive(Debug)]
 pub(crate) struct Store<T> {
-    mem: Vec<(i64, u64, T)>,
+    /// The records held, encoded.
+    bytes: Vec<u8>,
+    /// (key, arrival, start, end) of each record held, in arrival order.
+    held: Vec<(i64, u64, usize, usize)>,
     runs: Vec<File>,
     spilled: u64,
     next: u64,
     spill_after: Option<usize>,
     /// The first error met while spilling; the records stay in memory from then on.
     pub(crate) error: Option<io::Error>,
+    _records: PhantomData<fn() -> T>,
 }
 
 /// What a store ends as: all in memory (sorted), or all on disk.
@@ -192,20 +228,40 @@ pub(crate) enum Stored<T> {
 impl<T: Record> Store<T> {
     pub(crate) fn new(spill_after: Option<usize>) -> Store<T> {
         Store {
-            mem: Vec::new(),
+            bytes: Vec::new(),
+            held: Vec::new(),
             runs: Vec::new(),
             spilled: 0,
             next: 0,
             spill_after: spill_after.map(|n| n.max(1)),
             error: None,
+            _records: PhantomData,
         }
     }
 
     /// Adds a record that sorts by `key`, ties in arrival order.
-    pub(crate) fn push(&mut self, key: i64, r: T) {
-        self.mem.push((key, self.next, r));
+    pub(crate) fn push(&mut self, key: i64, r: &T) {
+        let start = self.bytes.len();
+        r.encode(&mut self.bytes);
+        self.held_one(key, start);
+    }
+
+    /// Adds the records of `e`, in their order, and empties it.
+    pub(crate) fn append(&mut self, e: &mut Encoded) {
+        for &(key, from, to) in &e.index {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(&e.bytes[from..to]);
+            self.held_one(key, start);
+        }
+        e.bytes.clear();
+        e.index.clear();
+    }
+
+    /// The record just written from `start` is held; spills when enough are.
+    fn held_one(&mut self, key: i64, start: usize) {
+        self.held.push((key, self.next, start, self.bytes.len()));
         self.next += 1;
-        if self.error.is_none() && self.spill_after.is_some_and(|n| self.mem.len() >= n) {
+        if self.error.is_none() && self.spill_after.is_some_and(|n| self.held.len() >= n) {
             if let Err(e) = self.spill() {
                 self.error = Some(e);
             }
@@ -224,39 +280,29 @@ impl<T: Record> Store<T> {
     }
 
     fn spill(&mut self) -> io::Result<()> {
-        // The records are sorted through their places, not moved (a flow is some 300 bytes);
-        // rows mostly come in key order already.
-        let mut order: Vec<(i64, u64, usize)> = self
-            .mem
-            .iter()
-            .enumerate()
-            .map(|(i, (k, seq, _))| (*k, *seq, i))
-            .collect();
-        if !order.is_sorted() {
-            order.sort_unstable();
+        // Rows mostly come in key order already.
+        if !self.held.is_sorted() {
+            self.held.sort_unstable();
         }
         let mut w = BufWriter::with_capacity(1 << 20, tempfile::tempfile()?);
-        let mut buf = Vec::with_capacity(256);
-        for (k, seq, i) in order {
-            let r = &self.mem[i].2;
-            buf.clear();
-            buf.extend_from_slice(&k.to_le_bytes());
-            buf.extend_from_slice(&seq.to_le_bytes());
-            r.encode(&mut buf);
-            w.write_all(&(buf.len() as u32).to_le_bytes())?;
-            w.write_all(&buf)?;
+        for &(k, seq, from, to) in &self.held {
+            w.write_all(&((16 + to - from) as u32).to_le_bytes())?;
+            w.write_all(&k.to_le_bytes())?;
+            w.write_all(&seq.to_le_bytes())?;
+            w.write_all(&self.bytes[from..to])?;
         }
         let file = w.into_inner().map_err(|e| e.into_error())?;
-        self.spilled += self.mem.len() as u64;
+        self.spilled += self.held.len() as u64;
         self.runs.push(file);
-        self.mem.clear();
+        self.held.clear();
+        self.bytes.clear();
         Ok(())
     }
 
     /// Ends the store: in memory when nothing was spilled (or spilling failed), else the rest
     /// is spilled too and everything is read back from disk.
     pub(crate) fn finish(mut self) -> Stored<T> {
-        if !self.runs.is_empty() && self.error.is_none() && !self.mem.is_empty() {
+        if !self.runs.is_empty() && self.error.is_none() && !self.held.is_empty() {
             if let Err(e) = self.spill() {
                 self.error = Some(e);
             }
@@ -270,7 +316,11 @@ impl<T: Record> Store<T> {
             };
             let mut all: Vec<(i64, u64, T)> =
                 disk.iter_keyed().map(|((k, q), r)| (k, q, r)).collect();
-            all.append(&mut self.mem);
+            let bytes = &self.bytes;
+            all.extend(self.held.iter().filter_map(|&(k, seq, from, to)| {
+                // Only this store wrote these bytes: they always decode.
+                T::decode(&mut &bytes[from..to]).map(|r| (k, seq, r))
+            }));
             all.sort_by_key(|(k, seq, _)| (*k, *seq));
             return Stored::Mem(all.into_iter().map(|(_, _, r)| r).collect());
         }
@@ -525,6 +575,10 @@ fn get_opt_str(b: &mut &[u8]) -> Option<Option<String>> {
 }
 
 fn put_strs(out: &mut Vec<u8>, v: &[String]) {
+    put_str_iter(out, v.iter().map(String::as_str));
+}
+
+fn put_str_iter<'a>(out: &mut Vec<u8>, v: impl ExactSizeIterator<Item = &'a str>) {
     out.extend_from_slice(&(v.len() as u32).to_le_bytes());
     for s in v {
         put_str(out, s);
@@ -540,21 +594,74 @@ fn get_strs(b: &mut &[u8]) -> Option<Vec<String>> {
     Some(v)
 }
 
+/// A DNS row whose text is borrowed: what [`Record::encode`] writes for a [`DnsRow`], written
+/// without making one.
+pub(crate) struct DnsRowView<'a, A, C> {
+    /// The row, less its lists.
+    pub row: DnsRowHead<'a>,
+    /// Answer data in order.
+    pub answers: A,
+    /// CNAMEs followed from the queried name.
+    pub cname_chain: C,
+}
+
+/// The fields of a [`DnsRow`] other than its lists, the name borrowed.
+pub(crate) struct DnsRowHead<'a> {
+    pub ts: Timestamp,
+    pub app: &'static str,
+    pub client: IpAddr,
+    pub server: IpAddr,
+    pub id: u16,
+    pub is_response: bool,
+    pub qname: &'a str,
+    pub qtype: u16,
+    pub rcode: Option<u8>,
+    pub ttl_min: Option<u32>,
+}
+
+impl<'a, A, C> DnsRowView<'a, A, C>
+where
+    A: ExactSizeIterator<Item = &'a str>,
+    C: ExactSizeIterator<Item = &'a str>,
+{
+    /// Appends the row's bytes.
+    pub(crate) fn encode(self, out: &mut Vec<u8>) {
+        let h = &self.row;
+        put_ts(out, h.ts);
+        put_str(out, h.app);
+        put_ip(out, h.client);
+        put_ip(out, h.server);
+        out.extend_from_slice(&h.id.to_le_bytes());
+        out.push(u8::from(h.is_response));
+        put_str(out, h.qname);
+        out.extend_from_slice(&h.qtype.to_le_bytes());
+        out.extend_from_slice(&h.rcode.map_or(u16::MAX, u16::from).to_le_bytes());
+        put_str_iter(out, self.answers);
+        put_str_iter(out, self.cname_chain);
+        out.push(u8::from(h.ttl_min.is_some()));
+        out.extend_from_slice(&h.ttl_min.unwrap_or(0).to_le_bytes());
+    }
+}
+
 impl Record for DnsRow {
     fn encode(&self, out: &mut Vec<u8>) {
-        put_ts(out, self.ts);
-        put_str(out, self.app);
-        put_ip(out, self.client);
-        put_ip(out, self.server);
-        out.extend_from_slice(&self.id.to_le_bytes());
-        out.push(u8::from(self.is_response));
-        put_str(out, &self.qname);
-        out.extend_from_slice(&self.qtype.to_le_bytes());
-        out.extend_from_slice(&self.rcode.map_or(u16::MAX, u16::from).to_le_bytes());
-        put_strs(out, &self.answers);
-        put_strs(out, &self.cname_chain);
-        out.push(u8::from(self.ttl_min.is_some()));
-        out.extend_from_slice(&self.ttl_min.unwrap_or(0).to_le_bytes());
+        DnsRowView {
+            row: DnsRowHead {
+                ts: self.ts,
+                app: self.app,
+                client: self.client,
+                server: self.server,
+                id: self.id,
+                is_response: self.is_response,
+                qname: &self.qname,
+                qtype: self.qtype,
+                rcode: self.rcode,
+                ttl_min: self.ttl_min,
+            },
+            answers: self.answers.iter().map(String::as_str),
+            cname_chain: self.cname_chain.iter().map(String::as_str),
+        }
+        .encode(out);
     }
 
     fn decode(b: &mut &[u8]) -> Option<Self> {
@@ -754,7 +861,7 @@ mod tests {
         for id in [5, 1, 3, 2, 9, 4, 8, 6, 7, 10, 4] {
             let mut r = rec(id, Some("h.example"));
             r.history = format!("{}", store.len());
-            store.push(id as i64, r);
+            store.push(id as i64, &r);
         }
         assert_eq!(store.spilled(), 9);
         let Stored::Disk(spill) = store.finish() else {
@@ -771,11 +878,80 @@ mod tests {
         assert_eq!(a.zip(b).filter(|(x, y)| x == y).count(), 11);
     }
 
+    fn dns_row(n: u16) -> DnsRow {
+        DnsRow {
+            ts: Timestamp {
+                secs: 100 - i64::from(n % 3),
+                nanos: 0,
+            },
+            app: "dns",
+            client: "10.0.0.2".parse().unwrap(),
+            server: "10.0.0.1".parse().unwrap(),
+            id: n,
+            is_response: n % 2 == 1,
+            qname: format!("host{n}.example"),
+            qtype: 28,
+            rcode: (n % 2 == 1).then_some(0),
+            answers: (0..n % 4).map(|i| format!("2001:db8::{i}")).collect(),
+            cname_chain: (0..n % 3).map(|i| format!("c{i}.example.net")).collect(),
+            ttl_min: (n % 2 == 1).then_some(60),
+        }
+    }
+
+    /// Rows written from their parts (as the analysis writes them) are the rows pushed
+    /// whole: the same bytes, the same order, spilled or in memory.
+    #[test]
+    fn rows_encoded_from_their_parts_equal_rows_pushed_whole() {
+        for spill_after in [None, Some(4)] {
+            let (mut whole, mut parts) = (Store::new(spill_after), Store::new(spill_after));
+            let mut staged = Encoded::default();
+            for n in 0..11 {
+                let r = dns_row(n);
+                whole.push(r.ts.as_nanos(), &r);
+                staged.push_with(r.ts.as_nanos(), |out| {
+                    DnsRowView {
+                        row: DnsRowHead {
+                            ts: r.ts,
+                            app: r.app,
+                            client: r.client,
+                            server: r.server,
+                            id: r.id,
+                            is_response: r.is_response,
+                            qname: &r.qname,
+                            qtype: r.qtype,
+                            rcode: r.rcode,
+                            ttl_min: r.ttl_min,
+                        },
+                        answers: r.answers.iter().map(String::as_str),
+                        cname_chain: r.cname_chain.iter().map(String::as_str),
+                    }
+                    .encode(out)
+                });
+                if staged.len() == 3 {
+                    parts.append(&mut staged);
+                    assert!(staged.is_empty());
+                }
+            }
+            parts.append(&mut staged);
+            let all = |s: Store<DnsRow>| match s.finish() {
+                Stored::Mem(v) => v,
+                Stored::Disk(d) => d.iter().collect(),
+            };
+            let (a, b) = (all(whole), all(parts));
+            assert_eq!(a.len(), 11);
+            assert!(a == b, "spill after {spill_after:?}");
+            // Sorted by time, ties in arrival order.
+            let ids: Vec<u16> = a.iter().map(|r| r.id).collect();
+            assert_eq!(ids, [2, 5, 8, 1, 4, 7, 10, 0, 3, 6, 9]);
+            assert_eq!(a[3], dns_row(1));
+        }
+    }
+
     #[test]
     fn a_store_that_never_spills_stays_in_memory_sorted() {
         let mut store = Store::new(None);
         for id in [3, 1, 2] {
-            store.push(id, rec(id as u64, None));
+            store.push(id, &rec(id as u64, None));
         }
         let Stored::Mem(v) = store.finish() else {
             panic!("in memory")
@@ -791,7 +967,7 @@ mod tests {
             let mut r = rec(id, (id % 5 != 0).then_some(host));
             r.server.port = 400 + (id % 7) as u16;
             r.proto = if id % 4 == 0 { 17 } else { 6 };
-            store.push(id as i64, r);
+            store.push(id as i64, &r);
         }
         let mut names = NameTable::default();
         names.learn(
