@@ -1,6 +1,8 @@
 //! Writing tables as CSV (RFC 4180, spreadsheet-safe), JSON (one array) or JSON Lines.
 
+use std::borrow::Cow;
 use std::io::Write;
+use std::sync::mpsc;
 
 use serde_json::{Map, Value};
 
@@ -153,6 +155,82 @@ pub fn text_rows(t: &Table<'_>) -> Vec<std::collections::BTreeMap<String, String
         .collect()
 }
 
+/// One row to write: the capture it belongs to (when written) and its cells.
+type Row<'a> = (Option<&'a str>, Cow<'a, [Cell]>);
+
+/// Rows formatted together; a table with more has them formatted on a second thread.
+const CHUNK_ROWS: usize = 4096;
+
+/// The CSV text of `rows` (no header).
+fn csv_chunk(rows: &[Row<'_>], raw: bool) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::with_capacity(rows.len() * 128));
+    for (capture, row) in rows {
+        if let Some(c) = capture {
+            let c = if raw { Cow::Borrowed(*c) } else { csv_cell(c) };
+            w.write_field(c.as_bytes())?;
+        }
+        for c in row.iter() {
+            write_cell(&mut w, c, raw)?;
+        }
+        w.write_record(None::<&[u8]>)?;
+    }
+    w.into_inner().map_err(|e| ReportError::Io(e.into_error()))
+}
+
+/// Writes `rows` as CSV. A large table's rows are formatted in chunks on a second thread while
+/// this one makes the next chunk's rows (reading them back from disk, naming, labelling); the
+/// chunks are written in order, so the bytes are those of one thread.
+fn write_csv_rows<'a>(
+    out: &mut dyn Write,
+    mut rows: impl Iterator<Item = Row<'a>>,
+    raw: bool,
+) -> Result<(), ReportError> {
+    let mut next = || -> Vec<Row<'a>> { rows.by_ref().take(CHUNK_ROWS).collect() };
+    let first = next();
+    if first.len() < CHUNK_ROWS {
+        out.write_all(&csv_chunk(&first, raw)?)?;
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        // Chunks waiting to be formatted are bounded; formatted ones are written as soon as
+        // they come back, so at most a few are ever held.
+        let (tx, todo) = mpsc::sync_channel::<Vec<Row<'a>>>(2);
+        let (done_tx, done) = mpsc::channel::<Result<Vec<u8>, ReportError>>();
+        scope.spawn(move || {
+            for chunk in todo {
+                if done_tx.send(csv_chunk(&chunk, raw)).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut sent, mut written) = (0usize, 0usize);
+        let mut chunk = first;
+        while !chunk.is_empty() {
+            if tx.send(chunk).is_err() {
+                break;
+            }
+            sent += 1;
+            chunk = next();
+            for text in done.try_iter() {
+                out.write_all(&text?)?;
+                written += 1;
+            }
+        }
+        drop(tx);
+        while written < sent {
+            match done.recv() {
+                Ok(text) => out.write_all(&text?)?,
+                // The formatting thread panicked: the scope passes the panic on.
+                Err(_) => break,
+            }
+            written += 1;
+        }
+        Ok(())
+    })
+}
+
 /// Writes tables that share columns (one per capture, or one alone) to `out`. With `capture`
 /// names given, a first `capture` column carries each table's capture name.
 pub fn write_tables(
@@ -168,30 +246,20 @@ pub fn write_tables(
         Format::Csv => {
             let mut w = csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
-                .from_writer(out);
+                .from_writer(&mut *out);
             let mut header: Vec<&str> = Vec::new();
             if with_capture {
                 header.push("capture");
             }
             header.extend(first.columns.iter().copied());
             w.write_record(&header)?;
-            for (capture, t) in parts {
-                for row in t.rows() {
-                    if let Some(c) = capture {
-                        let c = if opts.raw {
-                            std::borrow::Cow::Borrowed(*c)
-                        } else {
-                            csv_cell(c)
-                        };
-                        w.write_field(c.as_bytes())?;
-                    }
-                    for c in row.iter() {
-                        write_cell(&mut w, c, opts.raw)?;
-                    }
-                    w.write_record(None::<&[u8]>)?;
-                }
-            }
             w.flush()?;
+            drop(w);
+            let rows = parts
+                .iter()
+                .flat_map(|(capture, t)| t.rows().map(move |row| (*capture, row)));
+            write_csv_rows(out, rows, opts.raw)?;
+            out.flush()?;
         }
         Format::Json | Format::Jsonl => {
             let objects = parts.iter().flat_map(|(capture, t)| {
@@ -237,6 +305,64 @@ pub fn write_tables(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table of `n` rows: numbers, addresses, and text that needs quoting or neutralising.
+    fn big(n: u64) -> Table<'static> {
+        let rows = (0..n)
+            .map(|i| {
+                vec![
+                    Cell::Int(i),
+                    Cell::Ip(std::net::IpAddr::from([10, 0, (i >> 8) as u8, i as u8])),
+                    Cell::Text(match i % 4 {
+                        0 => format!("host{i}.example"),
+                        1 => format!("=cmd|{i}"),
+                        2 => format!("a, \"b\" {i}"),
+                        _ => String::new(),
+                    }),
+                    Cell::Secs(i as f64 / 7.0),
+                ]
+            })
+            .collect::<Vec<_>>();
+        Table {
+            name: "t",
+            columns: vec!["n", "ip", "text", "s"],
+            rows: RowSource::Held(rows),
+        }
+    }
+
+    /// A table long enough to be formatted in chunks on a second thread is written as one
+    /// thread writes it, alone and as several captures' tables in one file.
+    #[test]
+    fn chunked_rows_are_written_as_one_thread_writes_them() {
+        let (a, b) = (big(3 * CHUNK_ROWS as u64 + 17), big(CHUNK_ROWS as u64 - 1));
+        for raw in [false, true] {
+            let opts = WriteOptions {
+                format: Format::Csv,
+                raw,
+            };
+            for parts in [
+                vec![(None, &a)],
+                vec![(Some("one"), &a), (Some("=two"), &b)],
+            ] {
+                let mut got = Vec::new();
+                write_tables(&mut got, &parts, opts).unwrap();
+                let rows: Vec<Row<'_>> = parts
+                    .iter()
+                    .flat_map(|(c, t)| t.rows().map(move |r| (*c, r)))
+                    .collect();
+                let header = if parts[0].0.is_some() {
+                    "capture,n,ip,text,s\r\n"
+                } else {
+                    "n,ip,text,s\r\n"
+                };
+                let mut want = header.as_bytes().to_vec();
+                want.extend(csv_chunk(&rows, raw).unwrap());
+                assert!(got == want, "raw {raw}, {} parts", parts.len());
+                let lines = got.split(|&c| c == b'\n').count() - 1;
+                assert_eq!(lines, rows.len() + 1);
+            }
+        }
+    }
 
     #[test]
     fn seconds_are_written_as_the_float_formatter_writes_them() {
