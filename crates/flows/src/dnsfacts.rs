@@ -38,10 +38,6 @@ pub struct FactText {
     addresses: Vec<IpAddr>,
     /// Address records of mDNS/LLMNR responses: (text of the owner name, address).
     locals: Vec<(u32, IpAddr)>,
-    /// Answer owner names of the message being read, lower-cased (reused for each message).
-    owners: Vec<u8>,
-    /// Where each owner name lies in `owners`.
-    owner_runs: Vec<Run>,
 }
 
 impl FactText {
@@ -104,18 +100,6 @@ impl FactText {
             .extend_from_slice(IpText::new(a).as_str().as_bytes());
         self.close(from)
     }
-
-    /// Drops the last text (a candidate that was not wanted).
-    fn pop_text(&mut self) {
-        if let Some(run) = self.texts.pop() {
-            self.bytes.truncate(run.start as usize);
-        }
-    }
-
-    fn bytes_of(&self, i: u32) -> &[u8] {
-        let run = self.texts.get(i as usize).copied().unwrap_or_default();
-        self.bytes.get(run.range()).unwrap_or_default()
-    }
 }
 
 /// One message's facts; their text is in a [`FactText`].
@@ -159,8 +143,8 @@ impl DnsFacts {
             None if kind != "dns" => m.answers().next().map(|r| text.push_name(&r.name)),
             _ => None,
         };
-        let resolution = match question {
-            Some(q) if m.is_response => Some(resolve(m, q, text)),
+        let resolution = match m.questions.first() {
+            Some(q) if m.is_response => Some(resolve(m, &q.name, text)),
             _ => None,
         };
         let local_records = if kind != "dns" && m.is_response {
@@ -212,67 +196,49 @@ impl DnsFacts {
     }
 }
 
-/// Follows the CNAMEs of a response from its question (text `q`) and gathers the addresses of
-/// the names on that chain (A, AAAA, and SVCB/HTTPS hints): (chain, addresses, smallest TTL).
+/// Follows the CNAMEs of a response from its question (`question`, its text `q`) and gathers
+/// the addresses of the names on that chain (A, AAAA, and SVCB/HTTPS hints): (chain,
+/// addresses, smallest TTL). Names are compared as names (labels, case aside), which is
+/// comparing their lower-cased text.
 pub(crate) fn resolve(
     m: &dns::Message<'_>,
-    q: u32,
+    question: &Name<'_>,
     text: &mut FactText,
 ) -> (Run, Run, Option<u32>) {
     let ttl_min = m.answers().map(|a| a.ttl).min();
-    // Each answer's owner name, once.
-    text.owners.clear();
-    text.owner_runs.clear();
-    for a in m.answers() {
-        let from = text.owners.len();
-        a.name.write_lowercase(&mut text.owners);
-        text.owner_runs.push(Run {
-            start: from as u32,
-            end: text.owners.len() as u32,
-        });
-    }
     let start = text.next_text();
-    let mut owner = q;
-    for _ in 0..MAX_CHAIN {
-        let target = m
-            .answers()
-            .zip(&text.owner_runs)
-            .find_map(|(a, o)| match &a.data {
-                dns::RData::Cname(t) if text.owners[o.range()] == *text.bytes_of(owner) => Some(t),
-                _ => None,
-            });
+    let mut chain: [Option<&Name<'_>>; MAX_CHAIN] = [None; MAX_CHAIN];
+    let mut len = 0;
+    let mut owner = question;
+    while len < MAX_CHAIN {
+        let target = m.answers().find_map(|a| match &a.data {
+            dns::RData::Cname(t) if a.name == *owner => Some(t),
+            _ => None,
+        });
         let Some(target) = target else { break };
-        let t = text.push_name(target);
-        let seen = (start..t)
-            .chain([q])
-            .any(|c| text.bytes_of(c) == text.bytes_of(t));
-        if seen {
-            text.pop_text();
+        if target == question || chain[..len].iter().flatten().any(|c| *c == target) {
             break;
         }
-        owner = t;
+        chain[len] = Some(target);
+        len += 1;
+        text.push_name(target);
+        owner = target;
     }
-    let chain = Run {
+    let chain_run = Run {
         start,
         end: text.next_text(),
     };
-    let on_chain = |text: &FactText, o: Run| {
-        let o = &text.owners[o.range()];
-        (chain.start..chain.end)
-            .chain([q])
-            .any(|c| text.bytes_of(c) == o)
-    };
+    let on_chain = |o: &Name<'_>| o == question || chain[..len].iter().flatten().any(|c| *c == o);
     let first = text.addresses.len();
-    for (i, a) in m.answers().enumerate() {
-        let o = text.owner_runs[i];
+    for a in m.answers() {
         match &a.data {
-            dns::RData::A(v4) if on_chain(text, o) => text.addresses.push(IpAddr::V4(*v4)),
-            dns::RData::Aaaa(v6) if on_chain(text, o) => text.addresses.push(IpAddr::V6(*v6)),
+            dns::RData::A(v4) if on_chain(&a.name) => text.addresses.push(IpAddr::V4(*v4)),
+            dns::RData::Aaaa(v6) if on_chain(&a.name) => text.addresses.push(IpAddr::V6(*v6)),
             dns::RData::Svcb {
                 ipv4_hints,
                 ipv6_hints,
                 ..
-            } if on_chain(text, o) => {
+            } if on_chain(&a.name) => {
                 text.addresses
                     .extend(ipv4_hints.iter().map(|a| IpAddr::V4(*a)));
                 text.addresses
@@ -295,7 +261,7 @@ pub(crate) fn resolve(
         start: first as u32,
         end: kept as u32,
     };
-    (chain, addresses, ttl_min)
+    (chain_run, addresses, ttl_min)
 }
 
 #[cfg(test)]

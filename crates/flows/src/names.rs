@@ -75,8 +75,8 @@ pub struct Resolution {
 pub fn resolve(msg: &Message<'_>) -> Option<Resolution> {
     let q = msg.questions.first()?;
     let mut text = FactText::default();
+    let (chain, addresses, ttl_min) = dnsfacts::resolve(msg, &q.name, &mut text);
     let q = text.push_name(&q.name);
-    let (chain, addresses, ttl_min) = dnsfacts::resolve(msg, q, &mut text);
     Some(Resolution {
         qname: text.text(q).to_string(),
         chain: text.texts(chain).map(str::to_string).collect(),

@@ -1,6 +1,8 @@
 //! The output tables of DESIGN.md ("Output files") as header + typed cells, one definition for
 //! CSV, JSON and JSON Lines alike.
 
+use std::borrow::Cow;
+
 use phonehome_decode::app::tls::version_name;
 use phonehome_decode::Timestamp;
 use phonehome_flows::{proto_name, CaptureSummary, FlowRecord};
@@ -382,21 +384,41 @@ pub fn hosts<'a>(s: &CaptureSummary, labels: &Labels, order: &[&str]) -> Table<'
 pub fn dns(s: &CaptureSummary) -> Table<'_> {
     let make: MakeRows<'_> = Box::new(move || {
         Box::new(s.dns_rows().map(move |d| {
-            vec![
+            let head = [
                 ts(d.ts),
                 Cell::Secs(s.rel_s(d.ts)),
                 Cell::Ip(d.client),
                 Cell::Ip(d.server),
                 Cell::Int(u64::from(d.id)),
-                Cell::Text(d.qname.clone()),
-                Cell::Text(qtype_name(d.qtype)),
-                d.rcode.map_or(Cell::Empty, |r| Cell::Text(rcode_name(r))),
-                Cell::Text(d.answers.join(" ")),
-                Cell::Text(d.cname_chain.join(" ")),
+            ];
+            let tail = [
+                mnemonic_cell(qtype_mnemonic(d.qtype), || qtype_name(d.qtype)),
+                d.rcode.map_or(Cell::Empty, |r| {
+                    mnemonic_cell(rcode_mnemonic(r), || rcode_name(r))
+                }),
+            ];
+            let last = [
                 d.ttl_min.map_or(Cell::Empty, |t| Cell::Int(u64::from(t))),
                 Cell::Static(d.app),
                 Cell::Static(if d.is_response { "1" } else { "0" }),
-            ]
+            ];
+            // A row read back from disk is ours: its text moves into the cells.
+            let (qname, answers, chain) = match d {
+                Cow::Owned(r) => (r.qname, words(r.answers), words(r.cname_chain)),
+                Cow::Borrowed(r) => (
+                    r.qname.clone(),
+                    r.answers.join(" "),
+                    r.cname_chain.join(" "),
+                ),
+            };
+            let mut row = Vec::with_capacity(DNS_COLUMNS.len());
+            row.extend(head);
+            row.push(Cell::Text(qname));
+            row.extend(tail);
+            row.push(Cell::Text(answers));
+            row.push(Cell::Text(chain));
+            row.extend(last);
+            row
         }))
     });
     Table {
@@ -522,37 +544,59 @@ pub fn local_names<'a>(s: &CaptureSummary) -> Table<'a> {
 
 /// Mnemonic of a DNS type.
 pub fn qtype_name(t: u16) -> String {
-    match t {
-        1 => "A".into(),
-        2 => "NS".into(),
-        5 => "CNAME".into(),
-        6 => "SOA".into(),
-        12 => "PTR".into(),
-        15 => "MX".into(),
-        16 => "TXT".into(),
-        28 => "AAAA".into(),
-        33 => "SRV".into(),
-        41 => "OPT".into(),
-        43 => "DS".into(),
-        46 => "RRSIG".into(),
-        47 => "NSEC".into(),
-        48 => "DNSKEY".into(),
-        64 => "SVCB".into(),
-        65 => "HTTPS".into(),
-        255 => "ANY".into(),
-        n => format!("TYPE{n}"),
-    }
+    qtype_mnemonic(t).map_or_else(|| format!("TYPE{t}"), String::from)
+}
+
+fn qtype_mnemonic(t: u16) -> Option<&'static str> {
+    Some(match t {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        33 => "SRV",
+        41 => "OPT",
+        43 => "DS",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        64 => "SVCB",
+        65 => "HTTPS",
+        255 => "ANY",
+        _ => return None,
+    })
 }
 
 /// Mnemonic of a DNS response code.
 pub fn rcode_name(r: u8) -> String {
-    match r {
-        0 => "NOERROR".into(),
-        1 => "FORMERR".into(),
-        2 => "SERVFAIL".into(),
-        3 => "NXDOMAIN".into(),
-        4 => "NOTIMP".into(),
-        5 => "REFUSED".into(),
-        n => format!("RCODE{n}"),
+    rcode_mnemonic(r).map_or_else(|| format!("RCODE{r}"), String::from)
+}
+
+fn rcode_mnemonic(r: u8) -> Option<&'static str> {
+    Some(match r {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        _ => return None,
+    })
+}
+
+/// Words joined by spaces; a single word is moved, not copied.
+fn words(mut v: Vec<String>) -> String {
+    if v.len() == 1 {
+        v.pop().unwrap_or_default()
+    } else {
+        v.join(" ")
     }
+}
+
+/// A mnemonic of the code's own, or the text made for an unknown value.
+fn mnemonic_cell(known: Option<&'static str>, unknown: impl FnOnce() -> String) -> Cell {
+    known.map_or_else(|| Cell::Text(unknown()), Cell::Static)
 }

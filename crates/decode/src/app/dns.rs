@@ -208,11 +208,22 @@ impl fmt::Debug for Name<'_> {
     }
 }
 
+/// Names are equal when their labels are, ignoring ASCII case (as their lower-cased
+/// presentation forms are equal).
 impl PartialEq for Name<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.labels()
-            .map(|l| l.to_ascii_lowercase())
-            .eq(other.labels().map(|l| l.to_ascii_lowercase()))
+        // The same place in the same message (a compression pointer to it, say).
+        if self.start == other.start && std::ptr::eq(self.msg, other.msg) {
+            return true;
+        }
+        let (mut a, mut b) = (self.labels(), other.labels());
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return true,
+                (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+                _ => return false,
+            }
+        }
     }
 }
 
@@ -583,6 +594,42 @@ mod tests {
             2,
         ]);
         m
+    }
+
+    /// Names compare by their labels, ASCII case aside: a pointer to a name equals it, the
+    /// same labels written out equal it in any case, and a prefix, a suffix or a label with a
+    /// dot in it do not.
+    #[test]
+    fn names_compare_by_labels_ignoring_case() {
+        let mut m = header(1, 0x8180, [6, 0, 0, 0]);
+        for n in [
+            "www.Example.com",
+            "WWW.EXAMPLE.COM",
+            "www.example.co",
+            "example.com",
+        ] {
+            m.extend(name(n));
+            m.extend_from_slice(&[0, 1, 0, 1]);
+        }
+        // A pointer to the first name, and one label "www.example" then "com".
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
+        m.extend_from_slice(b"\x0bwww.example\x03com\x00\x00\x01\x00\x01");
+        let msg = parse(&m).expect("parses");
+        let q: Vec<&Name<'_>> = msg.questions.iter().map(|q| &q.name).collect();
+        assert_eq!(q.len(), 6);
+        let same = |a: usize, b: usize| {
+            assert_eq!(q[a] == q[b], q[b] == q[a], "{a} {b}: both ways");
+            q[a] == q[b]
+        };
+        assert!(same(0, 1), "case");
+        assert!(same(0, 4) && same(4, 1), "pointer");
+        assert!(!same(0, 2), "prefix");
+        assert!(!same(0, 3), "suffix");
+        assert!(!same(0, 5), "a dot inside a label");
+        for (a, b) in [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (2, 3)] {
+            let same = q[a].to_lowercase_string() == q[b].to_lowercase_string();
+            assert_eq!(*q[a] == *q[b], same, "{a} {b}: as their lower-cased text");
+        }
     }
 
     #[test]
