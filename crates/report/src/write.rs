@@ -158,8 +158,12 @@ pub fn text_rows(t: &Table<'_>) -> Vec<std::collections::BTreeMap<String, String
 /// One row to write: the capture it belongs to (when written) and its cells.
 type Row<'a> = (Option<&'a str>, Cow<'a, [Cell]>);
 
-/// Rows formatted together; a table with more has them formatted on a second thread.
+/// Rows formatted together; a table with more has them formatted on other threads.
 const CHUNK_ROWS: usize = 4096;
+
+/// Threads formatting a large table's chunks (formatting costs more than making the rows, so
+/// two keep the thread making them busy).
+const FORMATTERS: usize = 2;
 
 /// The CSV text of `rows` (no header).
 fn csv_chunk(rows: &[Row<'_>], raw: bool) -> Result<Vec<u8>, ReportError> {
@@ -179,9 +183,9 @@ fn csv_chunk(rows: &[Row<'_>], raw: bool) -> Result<Vec<u8>, ReportError> {
     w.into_inner().map_err(|e| ReportError::Io(e.into_error()))
 }
 
-/// Writes `rows` as CSV. A large table's rows are formatted in chunks on a second thread while
-/// this one makes the next chunk's rows (reading them back from disk, naming, labelling); the
-/// chunks are written in order, so the bytes are those of one thread.
+/// Writes `rows` as CSV. A large table's rows are formatted in chunks on [`FORMATTERS`] other
+/// threads while this one makes the next chunks' rows (reading them back from disk, naming,
+/// labelling); the chunks are written in order, so the bytes are those of one thread.
 fn write_csv_rows<'a>(
     out: &mut dyn Write,
     mut rows: impl Iterator<Item = Row<'a>>,
@@ -194,35 +198,45 @@ fn write_csv_rows<'a>(
         return Ok(());
     }
     std::thread::scope(|scope| {
-        // Chunks waiting to be formatted are bounded; formatted ones are written as soon as
-        // they come back, so at most a few are ever held.
-        let (tx, todo) = mpsc::sync_channel::<Vec<Row<'a>>>(2);
-        let (done_tx, done) = mpsc::channel::<Result<Vec<u8>, ReportError>>();
-        scope.spawn(move || {
-            for chunk in todo {
-                if done_tx.send(csv_chunk(&chunk, raw)).is_err() {
-                    break;
+        // Chunk j goes to formatter j % FORMATTERS and comes back from it in order. Chunks
+        // waiting to be formatted are bounded; formatted ones are written as soon as they are
+        // next in line, so at most a few are ever held.
+        let mut todo = Vec::new();
+        let mut done = Vec::new();
+        for _ in 0..FORMATTERS {
+            let (tx, rx) = mpsc::sync_channel::<Vec<Row<'a>>>(1);
+            let (done_tx, done_rx) = mpsc::channel::<Result<Vec<u8>, ReportError>>();
+            scope.spawn(move || {
+                for chunk in rx {
+                    if done_tx.send(csv_chunk(&chunk, raw)).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+            todo.push(tx);
+            done.push(done_rx);
+        }
         let (mut sent, mut written) = (0usize, 0usize);
         let mut chunk = first;
         while !chunk.is_empty() {
-            if tx.send(chunk).is_err() {
+            if todo[sent % FORMATTERS].send(chunk).is_err() {
                 break;
             }
             sent += 1;
             chunk = next();
-            for text in done.try_iter() {
-                out.write_all(&text?)?;
+            while written < sent {
+                match done[written % FORMATTERS].try_recv() {
+                    Ok(text) => out.write_all(&text?)?,
+                    Err(_) => break,
+                }
                 written += 1;
             }
         }
-        drop(tx);
+        drop(todo);
         while written < sent {
-            match done.recv() {
+            match done[written % FORMATTERS].recv() {
                 Ok(text) => out.write_all(&text?)?,
-                // The formatting thread panicked: the scope passes the panic on.
+                // A formatting thread panicked: the scope passes the panic on.
                 Err(_) => break,
             }
             written += 1;

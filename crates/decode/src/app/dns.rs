@@ -105,6 +105,21 @@ const CLASS: [u8; 256] = {
 };
 
 impl<'a> Name<'a> {
+    /// Where the name's first label (or its root byte) is, leading compression pointers
+    /// followed.
+    fn first_label(&self) -> usize {
+        let mut at = self.start;
+        for _ in 0..=MAX_HOPS {
+            match (self.msg.get(at), self.msg.get(at + 1)) {
+                (Some(&b), Some(&lo)) if b & 0xc0 == 0xc0 => {
+                    at = (usize::from(b & 0x3f) << 8) | usize::from(lo);
+                }
+                _ => break,
+            }
+        }
+        at
+    }
+
     /// Iterates the labels (raw bytes, no dots). Only valid names exist, so this cannot loop.
     pub fn labels(&self) -> Labels<'a> {
         Labels {
@@ -212,8 +227,9 @@ impl fmt::Debug for Name<'_> {
 /// presentation forms are equal).
 impl PartialEq for Name<'_> {
     fn eq(&self, other: &Self) -> bool {
-        // The same place in the same message (a compression pointer to it, say).
-        if self.start == other.start && std::ptr::eq(self.msg, other.msg) {
+        // The same place in the same message, once leading compression pointers are followed
+        // (an answer's owner is most often a pointer to the question or to a CNAME target).
+        if std::ptr::eq(self.msg, other.msg) && self.first_label() == other.first_label() {
             return true;
         }
         let (mut a, mut b) = (self.labels(), other.labels());
