@@ -43,6 +43,7 @@ mod error;
 pub mod ip;
 pub mod link;
 pub mod packet;
+pub mod shape;
 pub mod syn;
 pub mod tcp;
 pub mod text;
@@ -52,6 +53,7 @@ pub use capture::{CaptureReader, Compression, Format, Frame, Prepare, ReadLimits
 pub use error::{CaptureError, Warning, WarningKind};
 pub use link::NetKind;
 pub use packet::{decode, decode_link, decode_transport, Packet, Transport, Tunnel};
+pub use shape::PacketShape;
 pub use time::Timestamp;
 
 /// Why a frame could not be decoded to the transport layer. Per-packet, never fatal: callers

@@ -1,4 +1,6 @@
-//! Every file of the shared corpus, read end to end: no panic, no hang, every outcome counted.
+//! Every file of the shared corpus, read end to end: no panic, no hang, every outcome counted;
+//! every packet decoded is also turned into its shape and back (what the reading thread hands
+//! the analysing thread), and must come back the same.
 
 mod common;
 
@@ -25,6 +27,8 @@ fn read_all(path: &Path) -> Result<(u64, Option<String>), String> {
         if let Ok(p) = decode(&frame) {
             decoded += 1;
             let _ = app::dissect(&p);
+            let shape = p.shape(frame.data).expect("a packet lies in its frame");
+            assert_eq!(shape.packet(frame.data), p, "frame {}", frame.number);
         }
     }
     let _ = decoded;

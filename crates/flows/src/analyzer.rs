@@ -5,16 +5,17 @@ use std::sync::Arc;
 
 use phonehome_decode::tcp::TcpFlags;
 use phonehome_decode::{
-    decode, decode_transport, CaptureReader, DecodeError, Frame, Packet, Timestamp, Transport,
+    decode, decode_transport, CaptureReader, DecodeError, Frame, Packet, PacketShape, Timestamp,
+    Transport,
 };
 
 use crate::dissect::{Rows, StreamLimits};
-use crate::dnsfacts::{DnsFacts, FactText};
+use crate::dnsfacts::FactText;
 use crate::flow::Flow;
 use crate::frag::{Defragmenter, FragLimits};
 use crate::key::{first_sender_is_client, Endpoint, FlowKey};
 use crate::names::{self, NameTable};
-use crate::prepare::FramePrep;
+use crate::prepare::{FramePrep, Prepared};
 use crate::records::{DnsRow, HttpRow, TlsRow};
 use crate::records::{FlowRecord, NameSource};
 use crate::spill::{Spilled, Store, Stored};
@@ -168,30 +169,35 @@ impl Analyzer {
 
     /// Feeds one frame.
     pub fn feed(&mut self, frame: &Frame<'_>) {
-        self.feed_frame(frame);
+        self.feed_frame(frame, None);
     }
 
-    /// Feeds one frame with the facts [`FramePrep`] made for it, if any, their text in
-    /// `text` (the same result as [`Analyzer::feed`], sooner).
+    /// Feeds one frame with what [`FramePrep`] made for it, if anything, the text of its facts
+    /// in `text` (the same result as [`Analyzer::feed`], sooner).
     pub fn feed_prepared(
         &mut self,
         frame: &Frame<'_>,
-        prepared: Option<DnsFacts>,
+        prepared: Option<Prepared>,
         text: &mut FactText,
     ) {
-        let Some(facts) = prepared else {
-            self.feed_frame(frame);
+        let Some(Prepared { shape, dns }) = prepared else {
+            self.feed_frame(frame, None);
             return;
         };
-        self.rows.prepared = Some(facts);
+        if dns.is_none() {
+            self.feed_frame(frame, Some(shape));
+            return;
+        }
+        self.rows.prepared = dns;
         std::mem::swap(&mut self.rows.prepared_text, text);
-        self.feed_frame(frame);
+        self.feed_frame(frame, Some(shape));
         std::mem::swap(&mut self.rows.prepared_text, text);
         // Unused when the datagram took another path (a QUIC-looking payload, a filtered frame).
         self.rows.prepared = None;
     }
 
-    fn feed_frame(&mut self, frame: &Frame<'_>) {
+    /// One frame, decoded already when its `shape` is given.
+    fn feed_frame(&mut self, frame: &Frame<'_>, shape: Option<PacketShape>) {
         let now = frame.ts.as_nanos();
         let first = *self.first_in_file.get_or_insert(now);
         // The capture's span covers every frame, filtered or not, so that rel_s counts from the
@@ -210,7 +216,11 @@ impl Analyzer {
             self.sweep();
             self.next_sweep = self.clock.saturating_add(NS);
         }
-        match decode(frame) {
+        let decoded = match shape {
+            Some(s) => Ok(s.packet(frame.data)),
+            None => decode(frame),
+        };
+        match decoded {
             Ok(p) => self.packet(&p, frame.ts, u64::from(p.ip.total_len)),
             Err(e) => {
                 let reason = match e {
@@ -588,7 +598,7 @@ pub fn analyze_with(
 ) -> CaptureSummary {
     let mut a = Analyzer::new(cfg);
     let mut n = 0u64;
-    let mut each = |frame: &Frame<'_>, prepared: Option<DnsFacts>, text: &mut FactText| {
+    let mut each = |frame: &Frame<'_>, prepared: Option<Prepared>, text: &mut FactText| {
         a.feed_prepared(frame, prepared, text);
         n += 1;
         if n % 4096 == 0 {

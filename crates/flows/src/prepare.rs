@@ -1,37 +1,48 @@
 //! Work on a frame that needs no flow state, done ahead by the reading thread while the
-//! analysing thread is busy (see [`CaptureReader::for_each_frame_prepared`]): the facts of a
-//! DNS, mDNS or LLMNR message over UDP, the largest cost of a DNS-heavy capture. The analysing
-//! thread makes the same facts itself for any frame that comes unprepared.
+//! analysing thread is busy (see [`CaptureReader::for_each_frame_prepared`]): decoding the
+//! packet, and the facts of a DNS, mDNS or LLMNR message over UDP, the largest cost of a
+//! DNS-heavy capture. The analysing thread does the same itself for any frame that comes
+//! unprepared.
 //!
 //! [`CaptureReader::for_each_frame_prepared`]: phonehome_decode::CaptureReader::for_each_frame_prepared
 
 use phonehome_decode::app::{self, App};
-use phonehome_decode::{decode, Frame, Prepare, Transport};
+use phonehome_decode::{decode, Frame, PacketShape, Prepare, Transport};
 
 use crate::dnsfacts::{DnsFacts, FactText};
 
-/// The frames worth preparing: whole (unfragmented) UDP datagrams that parse as DNS, mDNS or
-/// LLMNR, exactly as the analysing thread would find them. Their text goes to the batch's
-/// [`FactText`].
+/// What the reading thread made for one frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prepared {
+    /// The packet, decoded.
+    pub shape: PacketShape,
+    /// The facts of the DNS, mDNS or LLMNR message it carries, if it is a whole UDP datagram
+    /// that parses as one, exactly as the analysing thread would find it.
+    pub dns: Option<DnsFacts>,
+}
+
+/// Prepares every frame that decodes; the facts' text goes to the batch's [`FactText`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FramePrep;
 
 impl Prepare for FramePrep {
-    type Out = DnsFacts;
+    type Out = Prepared;
     type Scratch = FactText;
 
-    fn prepare(&self, frame: &Frame<'_>, text: &mut FactText) -> Option<DnsFacts> {
+    fn prepare(&self, frame: &Frame<'_>, text: &mut FactText) -> Option<Prepared> {
         let p = decode(frame).ok()?;
-        if p.ip.fragment.is_some() || !matches!(p.transport, Transport::Udp(_)) {
-            return None;
-        }
-        let (kind, m) = match app::dissect(&p)? {
-            App::Dns(m) => ("dns", m),
-            App::Mdns(m) => ("mdns", m),
-            App::Llmnr(m) => ("llmnr", m),
-            _ => return None,
+        let shape = p.shape(frame.data)?;
+        let dns = if p.ip.fragment.is_none() && matches!(p.transport, Transport::Udp(_)) {
+            match app::dissect(&p) {
+                Some(App::Dns(m)) => Some(DnsFacts::new(&m, "dns", true, text)),
+                Some(App::Mdns(m)) => Some(DnsFacts::new(&m, "mdns", true, text)),
+                Some(App::Llmnr(m)) => Some(DnsFacts::new(&m, "llmnr", true, text)),
+                _ => None,
+            }
+        } else {
+            None
         };
-        Some(DnsFacts::new(&m, kind, true, text))
+        Some(Prepared { shape, dns })
     }
 
     fn clear(&self, text: &mut FactText) {
