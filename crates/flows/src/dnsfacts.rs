@@ -57,7 +57,7 @@ impl FactText {
     }
 
     /// The texts of a run.
-    pub fn texts(&self, run: Run) -> impl ExactSizeIterator<Item = &str> {
+    pub fn texts(&self, run: Run) -> impl ExactSizeIterator<Item = &str> + Clone {
         run.range().map(|i| self.text(i as u32))
     }
 

@@ -49,7 +49,14 @@ pub struct NameTable {
     max_addresses: usize,
     per_address: usize,
     evicted: u64,
+    /// The last (name, chain) learnt for each queried name, shared by the answers that repeat
+    /// them: a name looked up again costs no new text (bounded by [`MAX_SHARED_NAMES`]).
+    shared: crate::FastMap<Arc<str>, Arc<[String]>>,
 }
+
+/// Most queried names whose text [`NameTable`] shares between answers; past it, sharing
+/// starts again from none (the answers keep their text).
+const MAX_SHARED_NAMES: usize = 1 << 16;
 
 impl Default for NameTable {
     fn default() -> Self {
@@ -95,6 +102,7 @@ impl NameTable {
             max_addresses: max_addresses.max(1),
             per_address: per_address.max(1),
             evicted: 0,
+            shared: crate::FastMap::default(),
         }
     }
 
@@ -109,7 +117,7 @@ impl NameTable {
     pub fn learn_parts<'a>(
         &mut self,
         qname: &str,
-        chain: impl Iterator<Item = &'a str>,
+        chain: impl Iterator<Item = &'a str> + Clone,
         addresses: &[IpAddr],
         client: IpAddr,
         ts: i64,
@@ -117,8 +125,7 @@ impl NameTable {
         if addresses.is_empty() {
             return;
         }
-        let qname: Arc<str> = Arc::from(qname);
-        let chain: Arc<[String]> = chain.map(str::to_string).collect();
+        let (qname, chain) = self.share(qname, chain);
         for addr in addresses {
             if !self.by_addr.contains_key(addr) {
                 while self.by_addr.len() >= self.max_addresses {
@@ -144,6 +151,27 @@ impl NameTable {
                 chain: Arc::clone(&chain),
             });
         }
+    }
+
+    /// The shared text of a queried name and its chain: the text learnt last for the name when
+    /// the chain is the same, else new text, shared from now on.
+    fn share<'a>(
+        &mut self,
+        qname: &str,
+        chain: impl Iterator<Item = &'a str> + Clone,
+    ) -> (Arc<str>, Arc<[String]>) {
+        if let Some((name, known)) = self.shared.get_key_value(qname) {
+            if known.iter().map(String::as_str).eq(chain.clone()) {
+                return (Arc::clone(name), Arc::clone(known));
+            }
+        }
+        if self.shared.len() >= MAX_SHARED_NAMES {
+            self.shared.clear();
+        }
+        let name: Arc<str> = Arc::from(qname);
+        let chain: Arc<[String]> = chain.map(str::to_string).collect();
+        self.shared.insert(Arc::clone(&name), Arc::clone(&chain));
+        (name, chain)
     }
 
     /// Addresses forgotten (with their answers) to make room for newer ones.
@@ -215,6 +243,26 @@ mod tests {
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         assert_eq!(&*t.any(b, 0).unwrap().qname, "b2.example");
         assert_eq!(&*t.any(b, 10).unwrap().qname, "b3.example");
+    }
+
+    /// Answers that repeat a name share its text; a new chain for the name gets text of its
+    /// own, and the answers keep what they were learnt with.
+    #[test]
+    fn repeated_names_share_their_text() {
+        let c: IpAddr = "10.0.0.2".parse().unwrap();
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let mut t = NameTable::default();
+        t.learn(&res("x.example", &["e.cdn.example"], &["192.0.2.1"]), c, 1);
+        t.learn(&res("x.example", &["e.cdn.example"], &["192.0.2.2"]), c, 2);
+        let (first, second) = (t.any(a, 10).unwrap(), t.any(b, 10).unwrap());
+        assert!(Arc::ptr_eq(&first.qname, &second.qname));
+        assert!(Arc::ptr_eq(&first.chain, &second.chain));
+        t.learn(&res("x.example", &[], &["192.0.2.2"]), c, 3);
+        let third = t.any(b, 10).unwrap();
+        assert!(third.chain.is_empty());
+        assert_eq!(&*third.qname, "x.example");
+        assert_eq!(t.any(b, 2).unwrap().chain.to_vec(), ["e.cdn.example"]);
+        assert_eq!(t.any(a, 10).unwrap().chain.to_vec(), ["e.cdn.example"]);
     }
 
     fn res(q: &str, chain: &[&str], addrs: &[&str]) -> Resolution {
