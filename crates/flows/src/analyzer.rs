@@ -188,7 +188,7 @@ impl Analyzer {
             self.feed_frame(frame, Some(shape));
             return;
         }
-        self.rows.prepared = dns;
+        self.rows.prepared = dns.and_then(|i| text.facts(i));
         std::mem::swap(&mut self.rows.prepared_text, text);
         self.feed_frame(frame, Some(shape));
         std::mem::swap(&mut self.rows.prepared_text, text);

@@ -38,6 +38,8 @@ pub struct FactText {
     addresses: Vec<IpAddr>,
     /// Address records of mDNS/LLMNR responses: (text of the owner name, address).
     locals: Vec<(u32, IpAddr)>,
+    /// Facts kept here by [`FactText::keep`].
+    facts: Vec<DnsFacts>,
 }
 
 impl FactText {
@@ -47,6 +49,18 @@ impl FactText {
         self.texts.clear();
         self.addresses.clear();
         self.locals.clear();
+        self.facts.clear();
+    }
+
+    /// Keeps `facts` with their text; returns their number for [`FactText::facts`].
+    pub fn keep(&mut self, facts: DnsFacts) -> u32 {
+        self.facts.push(facts);
+        self.facts.len() as u32 - 1
+    }
+
+    /// Facts number `i` kept by [`FactText::keep`].
+    pub fn facts(&self, i: u32) -> Option<DnsFacts> {
+        self.facts.get(i as usize).copied()
     }
 
     /// Text number `i`.

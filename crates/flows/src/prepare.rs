@@ -17,8 +17,9 @@ pub struct Prepared {
     /// The packet, decoded.
     pub shape: PacketShape,
     /// The facts of the DNS, mDNS or LLMNR message it carries, if it is a whole UDP datagram
-    /// that parses as one, exactly as the analysing thread would find it.
-    pub dns: Option<DnsFacts>,
+    /// that parses as one, exactly as the analysing thread would find it: their number in the
+    /// batch's [`FactText`] (kept there so that a frame's entry stays small).
+    pub dns: Option<u32>,
 }
 
 /// Prepares every frame that decodes; the facts' text goes to the batch's [`FactText`].
@@ -33,12 +34,13 @@ impl Prepare for FramePrep {
         let p = decode(frame).ok()?;
         let shape = p.shape(frame.data)?;
         let dns = if p.ip.fragment.is_none() && matches!(p.transport, Transport::Udp(_)) {
-            match app::dissect(&p) {
+            let facts = match app::dissect(&p) {
                 Some(App::Dns(m)) => Some(DnsFacts::new(&m, "dns", true, text)),
                 Some(App::Mdns(m)) => Some(DnsFacts::new(&m, "mdns", true, text)),
                 Some(App::Llmnr(m)) => Some(DnsFacts::new(&m, "llmnr", true, text)),
                 _ => None,
-            }
+            };
+            facts.map(|f| text.keep(f))
         } else {
             None
         };

@@ -159,7 +159,7 @@ pub fn text_rows(t: &Table<'_>) -> Vec<std::collections::BTreeMap<String, String
 type Row<'a> = (Option<&'a str>, Cow<'a, [Cell]>);
 
 /// Rows formatted together; a table with more has them formatted on other threads.
-const CHUNK_ROWS: usize = 4096;
+const CHUNK_ROWS: usize = 1024;
 
 /// Threads formatting a large table's chunks (formatting costs more than making the rows, so
 /// two keep the thread making them busy).

@@ -174,7 +174,7 @@ impl CaptureReader {
             }
             for b in back.try_iter() {
                 self.src.give_spare(b.buf);
-                if spare.len() < 4 {
+                if spare.len() < 2 {
                     spare.push((b.frames, b.prepared, b.scratch));
                 }
             }
