@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use phonehome_decode::app::dns;
+use phonehome_flows::dnsfacts::{DnsFacts, FactText};
 use phonehome_flows::names::{resolve, NameTable, Resolution};
 use phonehome_synth::build::dns_message;
 
@@ -46,6 +47,18 @@ fn names(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("parse a response and make its facts, text reused (10,000)", |b| {
+        let mut text = FactText::default();
+        b.iter(|| {
+            for (i, m) in msgs.iter().enumerate() {
+                if i % 64 == 0 {
+                    text.clear();
+                }
+                let m = dns::parse(black_box(m)).expect("parses");
+                black_box(DnsFacts::new(&m, "dns", true, &mut text));
+            }
+        })
+    });
     g.bench_function("learn a response (10,000 responses, 2,000 names)", |b| {
         b.iter_batched_ref(
             NameTable::default,
@@ -61,6 +74,23 @@ fn names(c: &mut Criterion) {
     for (i, r) in resolutions.iter().enumerate() {
         table.learn(r, client, i as i64);
     }
+    // A long capture's steady state: every address already holds its 32 answers, so each one
+    // learnt pushes the oldest out.
+    let mut full = NameTable::default();
+    for round in 0..40 {
+        for (i, r) in resolutions.iter().enumerate() {
+            full.learn(r, client, round * 10_000 + i as i64);
+        }
+    }
+    let mut ts = 1_000_000i64;
+    g.bench_function("learn a response, each address full (10,000 responses)", |b| {
+        b.iter(|| {
+            for r in &resolutions {
+                ts += 1;
+                full.learn(r, client, ts);
+            }
+        })
+    });
     let other = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 99));
     g.bench_function("look up a server (10,000 lookups, rules 2 and 3)", |b| {
         b.iter(|| {
