@@ -12,7 +12,9 @@
 #
 # Captures (built once, cached in bench-cache/):
 #   mix    the install scenario played to BENCH_SIZE MiB with whole bulk segments
-#          (phonehome-synth --full-payload): TLS, DNS with CNAMEs, HTTP, NTP, QUIC
+#          (phonehome-synth --full-payload --mix): TLS, DNS with CNAMEs, HTTP/OCSP, NTP; of
+#          every four passes one tagged with a VLAN id, one over IPv6, one both with its HTTPS
+#          over QUIC
 #   corpus the corpus's two largest mixed captures concatenated with mergecap (256 MiB)
 #   small  where packets per second is the limit: the first-boot scenario played to 1 GiB (many
 #          short connections, DNS, TLS handshakes; 83-byte frames on average), DNS-heavy
@@ -37,9 +39,9 @@ need tshark tshark; need mergecap tshark; need bc bc; need ndpiReader libndpi-bi
 cargo build -q --release -p phonehome-extract -p phonehome-synth-tool
 bin=target/release/phonehome-extract
 mkdir -p bench-cache
-mix=bench-cache/mix-${size}MiB.pcap
-[ -f "$mix" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --size "$size" -o "$mix"
-[ -f "$mix.pcapng" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --pcapng --size "$size" -o "$mix.pcapng"
+mix=bench-cache/mixed-${size}MiB.pcap
+[ -f "$mix" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --mix --size "$size" -o "$mix"
+[ -f "$mix.pcapng" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --mix --pcapng --size "$size" -o "$mix.pcapng"
 [ -f "$mix.gz" ] || gzip -1 -c "$mix" > "$mix.gz"
 small=bench-cache/dns-flood-1000000.pcap
 [ -f "$small" ] || target/release/phonehome-synth --dns-flood 1000000 -o "$small"

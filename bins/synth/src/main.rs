@@ -39,6 +39,10 @@ struct Args {
     /// first 54 bytes.
     #[arg(long)]
     full_payload: bool,
+    /// Vary the passes of a long capture: of every four, one tagged with a VLAN id, one over
+    /// IPv6, one both with its HTTPS contacts over QUIC (the benchmark mix).
+    #[arg(long)]
+    mix: bool,
     /// Instead of a scenario: a SYN scan of N distinct targets (one flow each), 10 µs apart.
     #[arg(long, value_name = "N", conflicts_with_all = ["scenario", "dns_flood", "dns_lookups"])]
     syn_scan: Option<u64>,
@@ -81,16 +85,22 @@ fn main() -> Result<()> {
         pcapng: args.pcapng,
         repeat: args.repeat,
         full_payload: args.full_payload,
+        mix: args.mix,
     };
     if let Some(mib) = args.size {
-        // One pass to a sink gives the size of one timeline.
-        let one = generate(
+        // Passes to a sink give the size of one timeline (of four, their mean, when they vary).
+        let passes: u32 = if args.mix { 4 } else { 1 };
+        let some = generate(
             &scenario,
-            GenerateOptions { repeat: 1, ..opts },
+            GenerateOptions {
+                repeat: passes,
+                ..opts
+            },
             &mut std::io::sink(),
         )?;
+        let one = (some.bytes / u64::from(passes)).max(1);
         let want = mib.saturating_mul(1 << 20);
-        opts.repeat = u32::try_from(want.div_ceil(one.bytes.max(1)).max(1)).unwrap_or(u32::MAX);
+        opts.repeat = u32::try_from(want.div_ceil(one).max(1)).unwrap_or(u32::MAX);
     }
     let written =
         generate(&scenario, opts, &mut w).with_context(|| args.output.display().to_string())?;

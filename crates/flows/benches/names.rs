@@ -47,18 +47,21 @@ fn names(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("parse a response and make its facts, text reused (10,000)", |b| {
-        let mut text = FactText::default();
-        b.iter(|| {
-            for (i, m) in msgs.iter().enumerate() {
-                if i % 64 == 0 {
-                    text.clear();
+    g.bench_function(
+        "parse a response and make its facts, text reused (10,000)",
+        |b| {
+            let mut text = FactText::default();
+            b.iter(|| {
+                for (i, m) in msgs.iter().enumerate() {
+                    if i % 64 == 0 {
+                        text.clear();
+                    }
+                    let m = dns::parse(black_box(m)).expect("parses");
+                    black_box(DnsFacts::new(&m, "dns", true, &mut text));
                 }
-                let m = dns::parse(black_box(m)).expect("parses");
-                black_box(DnsFacts::new(&m, "dns", true, &mut text));
-            }
-        })
-    });
+            })
+        },
+    );
     g.bench_function("learn a response (10,000 responses, 2,000 names)", |b| {
         b.iter_batched_ref(
             NameTable::default,
@@ -83,14 +86,17 @@ fn names(c: &mut Criterion) {
         }
     }
     let mut ts = 1_000_000i64;
-    g.bench_function("learn a response, each address full (10,000 responses)", |b| {
-        b.iter(|| {
-            for r in &resolutions {
-                ts += 1;
-                full.learn(r, client, ts);
-            }
-        })
-    });
+    g.bench_function(
+        "learn a response, each address full (10,000 responses)",
+        |b| {
+            b.iter(|| {
+                for r in &resolutions {
+                    ts += 1;
+                    full.learn(r, client, ts);
+                }
+            })
+        },
+    );
     let other = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 99));
     g.bench_function("look up a server (10,000 lookups, rules 2 and 3)", |b| {
         b.iter(|| {

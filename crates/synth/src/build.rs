@@ -1,8 +1,7 @@
 //! Building captures packet by packet (the generator, the tests, the sample capture): a little-endian
 //! microsecond pcap of Ethernet / IPv4 / TCP or UDP frames with correct checksums (tshark reads
-//! them without a malformed frame), DNS messages and TLS ClientHellos.
-
-use std::net::Ipv4Addr;
+//! them without a malformed frame), DNS messages and TLS ClientHellos; optionally every frame
+//! tagged with a VLAN id, or carried over IPv6.
 
 /// An IPv4 endpoint.
 pub type Ep = ([u8; 4], u16);
@@ -52,6 +51,20 @@ pub struct Capture {
     /// The client's stack: MAC, TTL and SYN.
     pub profile: StackProfile,
     window: u16,
+    /// Tag every frame with this 802.1Q VLAN id.
+    pub vlan: Option<u16>,
+    /// Carry every packet over IPv6 instead, its addresses mapped by [`ipv6_of`] (the transport
+    /// checksums made again over the IPv6 pseudo-header).
+    pub ipv6: bool,
+}
+
+/// The IPv6 address an IPv4 address stands for when a capture is written over IPv6:
+/// `2001:db8::a.b.c.d` (the documentation prefix).
+pub fn ipv6_of(a: [u8; 4]) -> [u8; 16] {
+    let mut v = [0u8; 16];
+    v[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+    v[12..].copy_from_slice(&a);
+    v
 }
 
 /// How the client's stack looks on the wire.
@@ -141,6 +154,17 @@ fn pseudo(src: [u8; 4], dst: [u8; 4], proto: u8, len: usize) -> u32 {
     s + u32::from(proto) + len as u32
 }
 
+/// The IPv6 pseudo-header's sum (RFC 8200, 8.1).
+fn pseudo6(src: [u8; 16], dst: [u8; 16], proto: u8, len: usize) -> u32 {
+    let mut s = 0u32;
+    for a in [src, dst] {
+        for w in a.chunks(2) {
+            s += u32::from(u16::from_be_bytes([w[0], w[1]]));
+        }
+    }
+    s + (len as u32 >> 16) + (len as u32 & 0xffff) + u32::from(proto)
+}
+
 impl Capture {
     /// An empty capture starting 2019-10-15 18:00:00 UTC (the week of the diary), 1 ms between
     /// frames, with 10.0.0.0/8 and 192.168.0.0/16 addresses sent from the client's MAC.
@@ -163,6 +187,8 @@ impl Capture {
             frames: 0,
             profile: StackProfile::default(),
             window: 0xffff,
+            vlan: None,
+            ipv6: false,
         }
     }
 
@@ -257,22 +283,57 @@ impl Capture {
         } else {
             (MAC_ROUTER, self.profile.mac)
         };
-        let total = 20 + l4.len();
-        let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8];
-        self.ip_id = self.ip_id.wrapping_add(1);
-        ip.extend_from_slice(&self.ip_id.to_be_bytes());
         let ttl = if outbound { self.profile.ttl } else { 54 };
-        ip.extend_from_slice(&[0x40, 0, ttl, proto, 0, 0]);
-        ip.extend_from_slice(&src);
-        ip.extend_from_slice(&dst);
-        let c = checksum(&ip, 0);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        let mut f = Vec::with_capacity(14 + total);
+        let mut f = Vec::with_capacity(62 + l4.len());
         f.extend_from_slice(&dmac);
         f.extend_from_slice(&smac);
-        f.extend_from_slice(&[0x08, 0x00]);
-        f.extend(ip);
-        f.extend_from_slice(l4);
+        // The headers in front of the transport grow with a tag and with IPv6: a snapped frame
+        // keeps as much of the transport as before.
+        let mut snap = snap;
+        if let Some(id) = self.vlan {
+            f.extend_from_slice(&[0x81, 0x00]);
+            f.extend_from_slice(&(id & 0x0fff).to_be_bytes());
+            snap = snap.saturating_add(4);
+        }
+        if self.ipv6 {
+            snap = snap.saturating_add(20);
+            let (src6, dst6) = (ipv6_of(src), ipv6_of(dst));
+            f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
+            f.extend_from_slice(&(l4.len() as u16).to_be_bytes());
+            f.extend_from_slice(&[proto, ttl]);
+            f.extend_from_slice(&src6);
+            f.extend_from_slice(&dst6);
+            let at = f.len();
+            f.extend_from_slice(l4);
+            // The checksum of TCP (at 16) and UDP (at 6), over the IPv6 pseudo-header.
+            let field = match proto {
+                6 => Some(16),
+                17 => Some(6),
+                _ => None,
+            };
+            if let Some(o) = field.filter(|o| l4.len() >= o + 2) {
+                let seg = &mut f[at..];
+                seg[o..o + 2].copy_from_slice(&[0, 0]);
+                let mut c = checksum(seg, pseudo6(src6, dst6, proto, l4.len()));
+                if proto == 17 && c == 0 {
+                    c = 0xffff;
+                }
+                seg[o..o + 2].copy_from_slice(&c.to_be_bytes());
+            }
+        } else {
+            let total = 20 + l4.len();
+            let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8];
+            self.ip_id = self.ip_id.wrapping_add(1);
+            ip.extend_from_slice(&self.ip_id.to_be_bytes());
+            ip.extend_from_slice(&[0x40, 0, ttl, proto, 0, 0]);
+            ip.extend_from_slice(&src);
+            ip.extend_from_slice(&dst);
+            let c = checksum(&ip, 0);
+            ip[10..12].copy_from_slice(&c.to_be_bytes());
+            f.extend_from_slice(&[0x08, 0x00]);
+            f.extend(ip);
+            f.extend_from_slice(l4);
+        }
         let keep = f.len().min(snap);
         self.frame_record(gap_us, &f[..keep], f.len());
     }
@@ -503,6 +564,30 @@ pub fn name_bytes(n: &str) -> Vec<u8> {
 
 /// A DNS query for `name` (type A), or its response: the CNAME chain, then an A record.
 pub fn dns_message(id: u16, response: bool, name: &str, cnames: &[&str], addr: [u8; 4]) -> Vec<u8> {
+    dns_message_of(id, response, name, cnames, 1, &addr)
+}
+
+/// [`dns_message`] for an IPv6 address: type AAAA.
+pub fn dns_message_aaaa(
+    id: u16,
+    response: bool,
+    name: &str,
+    cnames: &[&str],
+    addr: [u8; 16],
+) -> Vec<u8> {
+    dns_message_of(id, response, name, cnames, 28, &addr)
+}
+
+/// A query of type `qtype`, or its response ending with one record of that type holding
+/// `rdata`.
+fn dns_message_of(
+    id: u16,
+    response: bool,
+    name: &str,
+    cnames: &[&str],
+    qtype: u8,
+    rdata: &[u8],
+) -> Vec<u8> {
     let answers = if response { cnames.len() + 1 } else { 0 };
     let mut m = Vec::new();
     m.extend_from_slice(&id.to_be_bytes());
@@ -513,7 +598,7 @@ pub fn dns_message(id: u16, response: bool, name: &str, cnames: &[&str], addr: [
     });
     m.extend_from_slice(&[0, 1, 0, answers as u8, 0, 0, 0, 0]);
     m.extend(name_bytes(name));
-    m.extend_from_slice(&[0, 1, 0, 1]);
+    m.extend_from_slice(&[0, qtype, 0, 1]);
     if !response {
         return m;
     }
@@ -527,8 +612,8 @@ pub fn dns_message(id: u16, response: bool, name: &str, cnames: &[&str], addr: [
         owner = c.to_string();
     }
     m.extend(name_bytes(&owner));
-    m.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
-    m.extend_from_slice(&Ipv4Addr::from(addr).octets());
+    m.extend_from_slice(&[0, qtype, 0, 1, 0, 0, 0, 60, 0, rdata.len() as u8]);
+    m.extend_from_slice(rdata);
     m
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 
-use crate::build::{client_hello, dns_message, flags, Capture, Ep};
+use crate::build::{client_hello, dns_message, dns_message_aaaa, flags, ipv6_of, Capture, Ep};
 use crate::scenario::{Contact, Proto, Scenario};
 
 /// Payload bytes per data segment (Ethernet MSS).
@@ -25,6 +25,10 @@ pub struct GenerateOptions {
     /// Store bulk data segments whole instead of their first 54 bytes (benchmark captures
     /// with realistic frame sizes; the samples keep them snapped).
     pub full_payload: bool,
+    /// Vary the timeline's passes (benchmark mixes): of every four passes, the second is
+    /// tagged with a VLAN id, the third carried over IPv6 (AAAA answers, addresses by
+    /// [`crate::build::ipv6_of`]), the fourth both, with its HTTPS contacts made over QUIC.
+    pub mix: bool,
 }
 
 /// What was written.
@@ -45,6 +49,8 @@ struct Gen<'w> {
     next_port: u16,
     dns_id: u16,
     looked_up: BTreeSet<String>,
+    /// HTTPS contacts are made over QUIC.
+    https_over_quic: bool,
 }
 
 impl Gen<'_> {
@@ -67,16 +73,20 @@ impl Gen<'_> {
         let port = self.port();
         self.dns_id = self.dns_id.wrapping_add(1);
         let addr = c.servers[0].octets();
-        let (q, r) = (
-            dns_message(self.dns_id, false, &c.host, &[], addr),
-            dns_message(
-                self.dns_id,
-                true,
-                &c.host,
-                &c.cnames.iter().map(String::as_str).collect::<Vec<_>>(),
-                addr,
-            ),
-        );
+        let cnames: Vec<&str> = c.cnames.iter().map(String::as_str).collect();
+        let id = self.dns_id;
+        let (q, r) = if self.cap.ipv6 {
+            let a6 = ipv6_of(addr);
+            (
+                dns_message_aaaa(id, false, &c.host, &[], a6),
+                dns_message_aaaa(id, true, &c.host, &cnames, a6),
+            )
+        } else {
+            (
+                dns_message(id, false, &c.host, &[], addr),
+                dns_message(id, true, &c.host, &cnames, addr),
+            )
+        };
         let client = (self.client, port);
         let resolver = (self.resolver, 53);
         self.cap.udp_after(1_000, client, resolver, &q);
@@ -218,12 +228,19 @@ pub fn generate(
         next_port: 49_152,
         dns_id: 0x1a00,
         looked_up: BTreeSet::new(),
+        https_over_quic: false,
     };
     let mut contacts: Vec<&Contact> = s.contacts.iter().collect();
     contacts.sort_by(|a, b| a.at.total_cmp(&b.at));
     let mut base = s.start * 1_000_000;
-    for _ in 0..opts.repeat.max(1) {
+    for pass in 0..opts.repeat.max(1) {
         g.looked_up.clear();
+        if opts.mix {
+            let kind = pass % 4;
+            g.cap.vlan = (kind % 2 == 1).then_some(100 + kind as u16);
+            g.cap.ipv6 = kind >= 2;
+            g.https_over_quic = kind == 3;
+        }
         for c in &contacts {
             let n = u64::from(c.connections);
             for i in 0..n {
@@ -236,6 +253,7 @@ pub fn generate(
                 match c.proto {
                     Proto::Ntp => g.ntp(server),
                     Proto::Quic => g.quic(c, server, share(c.bytes_down)),
+                    Proto::Https if g.https_over_quic => g.quic(c, server, share(c.bytes_down)),
                     _ => g.tcp(c, server, share(c.bytes_down), share(c.bytes_up)),
                 }
                 g.flush()?;

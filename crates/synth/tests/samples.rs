@@ -233,3 +233,106 @@ fn quic_contacts_are_read_by_tshark() {
         String::from_utf8_lossy(&bad.stdout)
     );
 }
+
+/// The benchmark mix (`--mix`): of four passes, the second tagged with a VLAN id, the third
+/// over IPv6 with AAAA answers where the others have A answers, the fourth both with its HTTPS
+/// contacts over QUIC; the first three hold the plain timeline's packets, and tshark finds no
+/// bad checksum or malformed frame in them.
+#[test]
+fn a_mix_varies_its_passes() {
+    let s = scenario("macos-catalina-install");
+    let mix = |repeat| GenerateOptions {
+        repeat,
+        mix: true,
+        ..GenerateOptions::default()
+    };
+    let plain = frames(render(&s, GenerateOptions::default()));
+    let three = frames(render(&s, mix(3)));
+    assert_eq!(
+        three.0,
+        plain.0 * 3,
+        "the first three passes, packet for packet"
+    );
+    let bytes = render(&s, mix(4));
+    let mut r = CaptureReader::from_bytes("mix", bytes.clone()).unwrap();
+    let (mut vlans, mut v6, mut quic) = (BTreeMap::new(), 0u64, 0u64);
+    let mut answered = std::collections::BTreeSet::new();
+    let (mut v4_servers, mut v6_servers) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    while let Some(f) = r.next_frame() {
+        let p = phonehome_decode::decode(&f).expect("every frame decodes");
+        if let Some(id) = p.vlan {
+            *vlans.entry(id).or_insert(0u64) += 1;
+        }
+        if p.ip.version == 6 {
+            v6 += 1;
+        }
+        if let phonehome_decode::Transport::Tcp(h) = p.transport {
+            if h.flags.has(phonehome_decode::tcp::TcpFlags::SYN) && h.dst_port == 443 {
+                match p.ip.dst {
+                    std::net::IpAddr::V4(a) => v4_servers.insert(a.octets()),
+                    std::net::IpAddr::V6(a) => v6_servers.insert(a.octets()),
+                };
+            }
+        }
+        if let Some(phonehome_decode::app::App::Dns(m)) = phonehome_decode::app::dissect(&p) {
+            for a in m.answers() {
+                match a.data {
+                    phonehome_decode::app::dns::RData::A(x) => answered.insert(x.octets().to_vec()),
+                    phonehome_decode::app::dns::RData::Aaaa(x) => {
+                        answered.insert(x.octets().to_vec())
+                    }
+                    _ => false,
+                };
+            }
+        }
+        let udp443 = matches!(p.transport, phonehome_decode::Transport::Udp(h) if h.dst_port == 443 || h.src_port == 443);
+        if udp443 && p.vlan == Some(103) && p.ip.version == 6 {
+            quic += 1;
+        }
+    }
+    assert_eq!(vlans.keys().copied().collect::<Vec<_>>(), [101, 103]);
+    assert!(v6 > plain.0, "two passes over IPv6: {v6} frames");
+    assert!(quic > 100, "{quic} QUIC datagrams");
+    // The same servers, by the same answers, in both families.
+    let v6_of: std::collections::BTreeSet<[u8; 16]> = v4_servers
+        .iter()
+        .map(|a| phonehome_synth::build::ipv6_of(*a))
+        .collect();
+    assert_eq!(v6_servers, v6_of);
+    let named = |v: Vec<Vec<u8>>| v.iter().filter(|a| answered.contains(*a)).count();
+    let (n4, n6) = (
+        named(v4_servers.iter().map(|a| a.to_vec()).collect()),
+        named(v6_servers.iter().map(|a| a.to_vec()).collect()),
+    );
+    assert!(
+        n4 > 0 && n4 == n6,
+        "answered: {n4} IPv4 and {n6} IPv6 servers"
+    );
+    if !phonehome_testkit::have_tool("tshark") {
+        return;
+    }
+    let dir = phonehome_testkit::TempDir::new("mix");
+    let file = dir.path().join("mix.pcap");
+    std::fs::write(&file, render(&s, mix(3))).unwrap();
+    let bad = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args([
+            "-o",
+            "tcp.check_checksum:TRUE",
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-Y",
+            "_ws.malformed || _ws.expert.severity >= warning || vlan.id == 0",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        bad.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+}
