@@ -150,18 +150,25 @@ fn tshark_agrees_with_the_scenario_counts() {
             assert_eq!(got, c.connections as usize, "{name}: {}", c.host);
         }
         // No malformed frame anywhere.
-        let out = Command::new("tshark")
-            .arg("-r")
-            .arg(&file)
-            .args(["-Y", "_ws.malformed || _ws.expert.severity >= warning"])
-            .output()
-            .unwrap();
-        assert!(
-            out.stdout.is_empty(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stdout)
+        let bad = tshark_frames(
+            &file,
+            &[],
+            "_ws.malformed || _ws.expert.severity >= warning",
         );
+        assert!(bad.is_empty(), "{name}: {bad}");
     }
+}
+
+/// The frames of `file` that tshark (with `options`) shows for `filter`, as its summary lines.
+fn tshark_frames(file: &Path, options: &[&str], filter: &str) -> String {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(options)
+        .args(["-Y", filter])
+        .output()
+        .expect("tshark runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -221,17 +228,8 @@ fn quic_contacts_are_read_by_tshark() {
         .map(str::to_string)
         .collect();
     assert_eq!(names, ["gspe1-ssl.ls.apple.com", "gspe1-ssl.ls.apple.com"]);
-    let bad = Command::new("tshark")
-        .arg("-r")
-        .arg(&file)
-        .args(["-Y", "_ws.malformed || _ws.expert.severity >= error"])
-        .output()
-        .unwrap();
-    assert!(
-        bad.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&bad.stdout)
-    );
+    let bad = tshark_frames(&file, &[], "_ws.malformed || _ws.expert.severity >= error");
+    assert!(bad.is_empty(), "{bad}");
 }
 
 /// The benchmark mix (`--mix`): of four passes, the second tagged with a VLAN id, the third
@@ -317,22 +315,13 @@ fn a_mix_varies_its_passes() {
     let dir = phonehome_testkit::TempDir::new("mix");
     let file = dir.path().join("mix.pcap");
     std::fs::write(&file, render(&s, mix(3))).unwrap();
-    let bad = Command::new("tshark")
-        .arg("-r")
-        .arg(&file)
-        .args([
-            "-o",
-            "tcp.check_checksum:TRUE",
-            "-o",
-            "udp.check_checksum:TRUE",
-            "-Y",
-            "_ws.malformed || _ws.expert.severity >= warning || vlan.id == 0",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        bad.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&bad.stdout)
-    );
+    let checksums = [
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "udp.check_checksum:TRUE",
+    ];
+    let filter = "_ws.malformed || _ws.expert.severity >= warning || vlan.id == 0";
+    let bad = tshark_frames(&file, &checksums, filter);
+    assert!(bad.is_empty(), "{bad}");
 }
