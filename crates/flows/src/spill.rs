@@ -643,8 +643,12 @@ where
     }
 }
 
-impl Record for DnsRow {
-    fn encode(&self, out: &mut Vec<u8>) {
+impl DnsRow {
+    /// The row as a [`DnsRowView`] of its own fields.
+    fn view(
+        &self,
+    ) -> DnsRowView<'_, impl ExactSizeIterator<Item = &str>, impl ExactSizeIterator<Item = &str>>
+    {
         DnsRowView {
             row: DnsRowHead {
                 ts: self.ts,
@@ -661,7 +665,12 @@ impl Record for DnsRow {
             answers: self.answers.iter().map(String::as_str),
             cname_chain: self.cname_chain.iter().map(String::as_str),
         }
-        .encode(out);
+    }
+}
+
+impl Record for DnsRow {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.view().encode(out);
     }
 
     fn decode(b: &mut &[u8]) -> Option<Self> {
@@ -908,25 +917,8 @@ mod tests {
             for n in 0..11 {
                 let r = dns_row(n);
                 whole.push(r.ts.as_nanos(), &r);
-                staged.push_with(r.ts.as_nanos(), |out| {
-                    DnsRowView {
-                        row: DnsRowHead {
-                            ts: r.ts,
-                            app: r.app,
-                            client: r.client,
-                            server: r.server,
-                            id: r.id,
-                            is_response: r.is_response,
-                            qname: &r.qname,
-                            qtype: r.qtype,
-                            rcode: r.rcode,
-                            ttl_min: r.ttl_min,
-                        },
-                        answers: r.answers.iter().map(String::as_str),
-                        cname_chain: r.cname_chain.iter().map(String::as_str),
-                    }
-                    .encode(out)
-                });
+                // The parts borrowed, as the analysis passes them, not the row itself.
+                staged.push_with(r.ts.as_nanos(), |out| r.view().encode(out));
                 if staged.len() == 3 {
                     parts.append(&mut staged);
                     assert!(staged.is_empty());
