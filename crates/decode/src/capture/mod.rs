@@ -376,42 +376,13 @@ impl CaptureReader {
             self.stats.stream_bytes += self.pending as u64;
             self.pending = 0;
         }
-        let loc = loop {
-            if self.done {
-                return None;
-            }
-            let step = match &mut self.state {
-                State::Pcap(st) => st.step(&mut self.src, &self.limits),
-                State::Pcapng(st) => st.step(&mut self.src, &self.limits),
-            };
-            match step {
-                Ok(Step::Frame(loc)) => break loc,
-                Ok(Step::Skip(n)) => self.skip(n),
-                Ok(Step::End(w)) => {
-                    if let Some((kind, message)) = w {
-                        self.warn(kind, message);
-                    }
-                    self.done = true;
-                }
-                Err(StepWarning {
-                    kind,
-                    message,
-                    skip,
-                }) => {
-                    if kind == WarningKind::OversizedBlock {
-                        self.stats.oversized_blocks += 1;
-                        if self.stats.oversized_blocks == 1 {
-                            self.warn(kind, message);
-                        }
-                    } else {
-                        self.warn(kind, message);
-                    }
-                    match skip {
-                        Some(n) => self.skip(n),
-                        None => self.done = true,
-                    }
-                }
-            }
+        let fast = match &self.state {
+            State::Pcap(st) if !self.done => st.locate_in(self.src.window(), &self.limits),
+            _ => None,
+        };
+        let loc = match fast {
+            Some(loc) => loc,
+            None => self.locate_slowly()?,
         };
         self.pending = loc.record_len;
         self.stats.frames += 1;
@@ -439,6 +410,49 @@ impl CaptureReader {
             offset: self.src.offset(),
             number: self.stats.frames,
         })
+    }
+
+    /// The format's step, for every record the inline pcap path leaves: pcapng, refills,
+    /// damage, warnings and the end. `None` at the end.
+    #[inline(never)]
+    fn locate_slowly(&mut self) -> Option<Located> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let step = match &mut self.state {
+                State::Pcap(st) => st.step(&mut self.src, &self.limits),
+                State::Pcapng(st) => st.step(&mut self.src, &self.limits),
+            };
+            match step {
+                Ok(Step::Frame(loc)) => return Some(loc),
+                Ok(Step::Skip(n)) => self.skip(n),
+                Ok(Step::End(w)) => {
+                    if let Some((kind, message)) = w {
+                        self.warn(kind, message);
+                    }
+                    self.done = true;
+                }
+                Err(StepWarning {
+                    kind,
+                    message,
+                    skip,
+                }) => {
+                    if kind == WarningKind::OversizedBlock {
+                        self.stats.oversized_blocks += 1;
+                        if self.stats.oversized_blocks == 1 {
+                            self.warn(kind, message);
+                        }
+                    } else {
+                        self.warn(kind, message);
+                    }
+                    match skip {
+                        Some(n) => self.skip(n),
+                        None => self.done = true,
+                    }
+                }
+            }
+        }
     }
 
     /// Counts a frame's link type: a short vector scanned linearly (captures have one or a few

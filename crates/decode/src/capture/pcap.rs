@@ -68,6 +68,46 @@ impl PcapState {
         })
     }
 
+    /// The four words of a record header: seconds, fraction, captured and original length.
+    #[inline(always)]
+    fn record_header(&self, h: &[u8; 16]) -> (u32, u32, usize, u32) {
+        let word = |i: usize| {
+            let b = [h[i], h[i + 1], h[i + 2], h[i + 3]];
+            if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        (word(0), word(4), word(8) as usize, word(12))
+    }
+
+    /// The common case of [`PcapState::step`], kept inline in the reading loop: a plain
+    /// (not modified) record whose bytes are all in `w` and whose length is within the limit.
+    /// `None` leaves everything else — refills, damage, the end — to `step`, which finds the
+    /// same record.
+    #[inline(always)]
+    pub(crate) fn locate_in(&self, w: &[u8], limits: &ReadLimits) -> Option<Located> {
+        if self.modified {
+            return None;
+        }
+        let h: &[u8; 16] = w.get(..16)?.try_into().ok()?;
+        let (ts_sec, ts_frac, caplen, orig_len) = self.record_header(h);
+        if caplen > limits.max_record || w.len() - 16 < caplen {
+            return None;
+        }
+        let units = if self.nanos { 1_000_000_000 } else { 1_000_000 };
+        Some(Located {
+            record_len: 16 + caplen,
+            data_start: 16,
+            caplen,
+            orig_len,
+            ts: Timestamp::from_fraction(i64::from(ts_sec), u64::from(ts_frac), units),
+            link_type: self.link_type,
+            interface: 0,
+        })
+    }
+
     /// Finds the next record.
     pub(crate) fn step(
         &mut self,
@@ -78,17 +118,12 @@ impl PcapState {
         if !need(src, hdr, "record header")? {
             return Ok(Step::End(None));
         }
-        let w = src.window();
-        let word = |i: usize| {
-            let b = [w[i], w[i + 1], w[i + 2], w[i + 3]];
-            if self.big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
         // The 16-byte record header (also the start of the modified 24-byte one), read in place.
-        let (ts_sec, ts_frac, caplen, orig_len) = (word(0), word(4), word(8) as usize, word(12));
+        // need() vouched for the bytes; were they missing, the capture would simply end here.
+        let Some(Ok(h)) = src.window().get(..16).map(<&[u8; 16]>::try_from) else {
+            return Ok(Step::End(None));
+        };
+        let (ts_sec, ts_frac, caplen, orig_len) = self.record_header(h);
         if caplen > limits.max_record {
             return Err(StepWarning {
                 kind: WarningKind::BadRecordLength,
@@ -134,5 +169,79 @@ impl PcapState {
             link_type: self.link_type,
             interface: 0,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record header and its bytes, in the byte order asked for.
+    fn record(big_endian: bool, words: [u32; 4], data: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for w in words {
+            v.extend_from_slice(&if big_endian {
+                w.to_be_bytes()
+            } else {
+                w.to_le_bytes()
+            });
+        }
+        v.extend_from_slice(data);
+        v
+    }
+
+    fn located(l: &Located) -> (usize, usize, usize, u32, Timestamp, u16) {
+        (
+            l.record_len,
+            l.data_start,
+            l.caplen,
+            l.orig_len,
+            l.ts,
+            l.link_type,
+        )
+    }
+
+    #[test]
+    fn the_inline_path_finds_what_step_finds() {
+        let limits = ReadLimits::default();
+        for big_endian in [false, true] {
+            for nanos in [false, true] {
+                let st = PcapState {
+                    big_endian,
+                    nanos,
+                    modified: false,
+                    link_type: 1,
+                };
+                let bytes = record(big_endian, [1_600_000_000, 123_456, 5, 60], b"abcde");
+                let fast = st.locate_in(&bytes, &limits).expect("a whole record");
+                let mut src = Source::Mapped {
+                    bytes: super::super::source::Bytes::Vec(bytes.clone()),
+                    pos: 0,
+                };
+                let mut stepper = PcapState {
+                    big_endian,
+                    nanos,
+                    modified: false,
+                    link_type: 1,
+                };
+                let Ok(Step::Frame(slow)) = stepper.step(&mut src, &limits) else {
+                    panic!("step finds the record");
+                };
+                assert_eq!(located(&fast), located(&slow), "be {big_endian} ns {nanos}");
+                // A record cut short, or one over the limit, is left to step.
+                assert!(st.locate_in(&bytes[..bytes.len() - 1], &limits).is_none());
+                assert!(st.locate_in(&bytes[..15], &limits).is_none());
+                let small = ReadLimits { max_record: 4 };
+                assert!(st.locate_in(&bytes, &small).is_none());
+            }
+        }
+        let modified = PcapState {
+            big_endian: false,
+            nanos: false,
+            modified: true,
+            link_type: 1,
+        };
+        let bytes = record(false, [1, 2, 5, 5], b"abcdefghijklm");
+        assert!(modified.locate_in(&bytes, &limits).is_none());
     }
 }
