@@ -220,8 +220,8 @@ impl Analyzer {
             Some(s) => Ok(s.packet(frame.data)),
             None => decode(frame),
         };
-        match decoded {
-            Ok(p) => self.packet(&p, frame.ts, u64::from(p.ip.total_len)),
+        match &decoded {
+            Ok(p) => self.packet(p, frame.ts, u64::from(p.ip.total_len)),
             Err(e) => {
                 let reason = match e {
                     DecodeError::UnsupportedLink(lt) => format!("link type {lt}"),
@@ -326,16 +326,23 @@ impl Analyzer {
     }
 
     /// After each packet: keeps reassembly within its budget and moves rows to their stores.
-    #[inline]
+    /// Both are rare; the tests stay inline.
+    #[inline(always)]
     fn after_packet(&mut self, ts: Timestamp) {
         if self.rows.stream_held > self.cfg.stream.total {
             self.release_streams(ts);
         }
-        self.move_rows(ROW_BATCH);
+        if self.rows.dns.len() > ROW_BATCH
+            || self.rows.tls.len() > ROW_BATCH
+            || self.rows.http.len() > ROW_BATCH
+        {
+            self.move_rows(ROW_BATCH);
+        }
     }
 
     /// Moves the dissectors' rows into their stores (in time order, ties in the order found)
     /// once more than `batch` of one kind are waiting.
+    #[inline(never)]
     fn move_rows(&mut self, batch: usize) {
         if self.rows.dns.len() > batch {
             self.dns_rows.append(&mut self.rows.dns);
