@@ -14,11 +14,14 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Benchmarks (see docs/benchmarks.md): decoding beside `cat` and tshark, then the extractor
-# beside tshark's conversation tables and ndpiReader.
-bench:
+# `just bench --check` also fails when the extractor fell more than 15% behind the committed
+# docs/bench-results.tsv.
+# Decoding beside `cat` and tshark, then the extractor beside tshark's conversation tables
+# and ndpiReader.
+# Benchmarks (docs/benchmarks.md): decoding, then the extractor beside cat, tshark, ndpiReader.
+bench *ARGS:
     bash scripts/bench-decode.sh
-    bash scripts/bench-extract.sh
+    bash scripts/bench-extract.sh {{ARGS}}
 
 # Print the decoding crate's summary of a capture (formats, link types, names seen).
 summary CAPTURE="data/samples/handmade.pcap":
@@ -32,9 +35,10 @@ bench-memory:
 fuzz SECS="60":
     bash scripts/fuzz.sh {{SECS}}
 
+# `just bench-extract --check` compares with the committed results.
 # The extractor beside tshark's conversation tables and ndpiReader (see docs/benchmarks.md).
-bench-extract:
-    bash scripts/bench-extract.sh
+bench-extract *ARGS:
+    bash scripts/bench-extract.sh {{ARGS}}
 
 # Refresh docs/unknown-domains.md: owner coverage and the most frequent unowned domains over
 # the nDPI corpus.
