@@ -96,16 +96,22 @@ impl PcapState {
         if caplen > limits.max_record || w.len() - 16 < caplen {
             return None;
         }
+        Some(self.located(16, caplen, orig_len, ts_sec, ts_frac))
+    }
+
+    /// Where a record's frame lies, its header being `hdr` bytes long.
+    #[inline(always)]
+    fn located(&self, hdr: usize, caplen: usize, orig_len: u32, secs: u32, frac: u32) -> Located {
         let units = if self.nanos { 1_000_000_000 } else { 1_000_000 };
-        Some(Located {
-            record_len: 16 + caplen,
-            data_start: 16,
+        Located {
+            record_len: hdr + caplen,
+            data_start: hdr,
             caplen,
             orig_len,
-            ts: Timestamp::from_fraction(i64::from(ts_sec), u64::from(ts_frac), units),
+            ts: Timestamp::from_fraction(i64::from(secs), u64::from(frac), units),
             link_type: self.link_type,
             interface: 0,
-        })
+        }
     }
 
     /// Finds the next record.
@@ -136,17 +142,10 @@ impl PcapState {
         }
         let total = hdr + caplen;
         need(src, total, "record")?;
-        let units = if self.nanos { 1_000_000_000 } else { 1_000_000 };
         if !self.modified {
-            return Ok(Step::Frame(Located {
-                record_len: total,
-                data_start: hdr,
-                caplen,
-                orig_len,
-                ts: Timestamp::from_fraction(i64::from(ts_sec), u64::from(ts_frac), units),
-                link_type: self.link_type,
-                interface: 0,
-            }));
+            return Ok(Step::Frame(
+                self.located(hdr, caplen, orig_len, ts_sec, ts_frac),
+            ));
         }
         // pcap-parser reads the modified variant.
         let w = &src.window()[..total];
@@ -160,15 +159,13 @@ impl PcapState {
                 })
             }
         };
-        Ok(Step::Frame(Located {
-            record_len: total,
-            data_start: hdr,
+        Ok(Step::Frame(self.located(
+            hdr,
             caplen,
-            orig_len: block.origlen,
-            ts: Timestamp::from_fraction(i64::from(block.ts_sec), u64::from(block.ts_usec), units),
-            link_type: self.link_type,
-            interface: 0,
-        }))
+            block.origlen,
+            block.ts_sec,
+            block.ts_usec,
+        )))
     }
 }
 
