@@ -94,7 +94,7 @@ ratio() { echo "scale=2; $(med "$1") / $(med "$2")" | bc -l; }
 # about 25 GB/s here, the same bytes read in from disk earlier at 10-25 GB/s (most likely small
 # pages or large folios, as memory was fragmented or free at the time; docs/benchmarks.md).
 # The mix is therefore measured twice: as cached (generated earlier), and as a copy made just
-# before its rounds (read at 25-26 GB/s in every run of 2026-11-29).
+# before its rounds (read at 24-26 GB/s in every run of 2026-11-29).
 fresh=bench-cache/mix-fresh-copy.pcap
 trap 'rm -rf "$out" "$fresh"' EXIT
 for which in mix fresh corpus; do
