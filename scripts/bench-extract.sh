@@ -24,7 +24,9 @@
 #          flood (~130-byte answers, each a new name and address: the worst case)
 # and the mix capture as pcapng, gzip, and through stdin.
 # Timed, interleaved, per round: cat FILE > /dev/null; phonehome-extract (all output files)
-# with --threads 1 and 2; ndpiReader -i FILE -v 0; tshark -q -z conv,tcp -z conv,udp (first
+# with --threads 1 and 2; the yardstick, a lean loop (pcap-parser, pnet_packet, a
+# 5-tuple table, names from DNS/SNI/Host; crates/decode/examples/reference_loop.rs), on the
+# mix only; ndpiReader -i FILE -v 0; tshark -q -z conv,tcp -z conv,udp (first
 # round only: it is slow), each timed by bash's `time` around the command alone. Peak RSS from
 # GNU time, in a separate first run of each command.
 set -euo pipefail
@@ -39,7 +41,9 @@ need() {
 need tshark tshark; need mergecap tshark; need bc bc; need ndpiReader libndpi-bin
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time not found; apt-get install -y time" >&2; exit 2; }
 cargo build -q --release -p phonehome-extract -p phonehome-synth-tool
+cargo build -q --release -p phonehome-decode --example reference_loop
 bin=target/release/phonehome-extract
+refloop=target/release/examples/reference_loop
 mkdir -p bench-cache
 mix=bench-cache/mixed-${size}MiB.pcap
 [ -f "$mix" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --mix --size "$size" -o "$mix"
@@ -110,6 +114,7 @@ for which in mix fresh corpus; do
     time_it cat cat "$f"
     time_it ph1 "$bin" -q --force --threads 1 -o "$out/o1" "$f"
     time_it ph2 "$bin" -q --force --threads 2 -o "$out/o2" "$f"
+    if [ "$which" != corpus ]; then time_it ref "$refloop" "$f"; fi
     time_it ndpi ndpiReader -i "$f" -v 0
     if [ "$round" = 1 ]; then time_it tshark tshark -q -z conv,tcp -z conv,udp -r "$f"; fi
   done
@@ -122,11 +127,15 @@ for which in mix fresh corpus; do
   report "$which" "$bytes" cat "cat FILE > /dev/null"
   report "$which" "$bytes" ph1 "phonehome-extract --threads 1 -o DIR FILE"
   report "$which" "$bytes" ph2 "phonehome-extract --threads 2 -o DIR FILE"
+  if [ "$which" != corpus ]; then report "$which" "$bytes" ref "reference loop (examples/reference_loop)"; fi
   report "$which" "$bytes" ndpi "ndpiReader -i FILE -v 0"
   report "$which" "$bytes" tshark "tshark -q -z conv,tcp -z conv,udp -r FILE"
   echo "  ratios: 2 threads / cat $(ratio cat ph2)x, 1 thread / cat $(ratio cat ph1)x," \
     "vs ndpiReader $(ratio ndpi ph2)x, vs tshark conv $(ratio tshark ph2)x, 2 threads / 1 thread $(ratio ph1 ph2)x"
   if [ "$which" != corpus ]; then
+    echo "  reference loop / cat $(ratio cat ref)x; 1 thread / reference loop $(ratio ref ph1)x," \
+      "2 threads / reference loop $(ratio ref ph2)x"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$which" "ratio_reference_loop_to_cat" "$(ratio cat ref)" "" "" >> "$results"
     printf '%s\t%s\t%s\t%s\t%s\n' "$which" "ratio_to_cat_2_threads" "$(ratio cat ph2)" "" "" >> "$results"
     printf '%s\t%s\t%s\t%s\t%s\n' "$which" "ratio_1_thread_to_ndpi" "$(ratio ndpi ph1)" "" "" >> "$results"
     # Fastest rounds: a core stolen by another tenant only ever slows a two-thread run down.
