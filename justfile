@@ -23,6 +23,11 @@ bench *ARGS:
     bash scripts/bench-decode.sh
     bash scripts/bench-extract.sh {{ARGS}}
 
+# The binaries built with profile-guided optimisation, trained on the generator's captures
+# (needs `rustup component add llvm-tools`): target/pgo-use/release/phonehome-extract.
+build-pgo:
+    bash scripts/build-pgo.sh
+
 # Print the decoding crate's summary of a capture (formats, link types, names seen).
 summary CAPTURE="data/samples/handmade.pcap":
     cargo run -q --release -p phonehome-decode --example summary -- {{CAPTURE}}

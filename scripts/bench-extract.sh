@@ -24,7 +24,8 @@
 #          flood (~130-byte answers, each a new name and address: the worst case)
 # and the mix capture as pcapng, gzip, and through stdin.
 # Timed, interleaved, per round: cat FILE > /dev/null; phonehome-extract (all output files)
-# with --threads 1 and 2; the issue's yardstick, a lean loop (pcap-parser, pnet_packet, a
+# with --threads 1 and 2, as built by `cargo build --release` and as built with profile-guided
+# optimisation (scripts/build-pgo.sh; the same program, outputs byte-identical); the issue's yardstick, a lean loop (pcap-parser, pnet_packet, a
 # 5-tuple table, names from DNS/SNI/Host; crates/decode/examples/reference_loop.rs), on the
 # mix only; ndpiReader -i FILE -v 0; tshark -q -z conv,tcp -z conv,udp (first
 # round only: it is slow), each timed by bash's `time` around the command alone. Peak RSS from
@@ -39,11 +40,16 @@ need() {
   command -v "$1" >/dev/null || { echo "bench: $1 not found; install it with: apt-get install -y $2" >&2; exit 2; }
 }
 need tshark tshark; need mergecap tshark; need bc bc; need ndpiReader libndpi-bin
+host=$(rustc -vV | sed -n 's/^host: //p')
+[ -x "$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata" ] ||
+  { echo "bench: llvm-profdata not found (for the PGO build); install it with: rustup component add llvm-tools" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time not found; apt-get install -y time" >&2; exit 2; }
 cargo build -q --release -p phonehome-extract -p phonehome-synth-tool
 cargo build -q --release -p phonehome-decode --example reference_loop
 bin=target/release/phonehome-extract
 refloop=target/release/examples/reference_loop
+bash scripts/build-pgo.sh
+pgo=target/pgo-use/release/phonehome-extract
 mkdir -p bench-cache
 mix=bench-cache/mixed-${size}MiB.pcap
 [ -f "$mix" ] || target/release/phonehome-synth data/scenarios/macos-catalina-install.toml --full-payload --mix --size "$size" -o "$mix"
@@ -114,11 +120,14 @@ for which in mix fresh corpus; do
     time_it cat cat "$f"
     time_it ph1 "$bin" -q --force --threads 1 -o "$out/o1" "$f"
     time_it ph2 "$bin" -q --force --threads 2 -o "$out/o2" "$f"
+    time_it pgo1 "$pgo" -q --force --threads 1 -o "$out/p1" "$f"
+    time_it pgo2 "$pgo" -q --force --threads 2 -o "$out/p2" "$f"
     if [ "$which" != corpus ]; then time_it ref "$refloop" "$f"; fi
     time_it ndpi ndpiReader -i "$f" -v 0
     if [ "$round" = 1 ]; then time_it tshark tshark -q -z conv,tcp -z conv,udp -r "$f"; fi
   done
   cmp -s "$out/o1/flows.csv" "$out/o2/flows.csv" || echo "bench: --threads 1 and 2 outputs differ" >&2
+  diff -r "$out/o1" "$out/p1" > /dev/null || echo "bench: the plain and PGO builds' outputs differ" >&2
   echo
   case $which in
     fresh) echo "mix, copied just before: $f ($bytes bytes; medians of $runs rounds; tshark once)" ;;
@@ -127,14 +136,22 @@ for which in mix fresh corpus; do
   report "$which" "$bytes" cat "cat FILE > /dev/null"
   report "$which" "$bytes" ph1 "phonehome-extract --threads 1 -o DIR FILE"
   report "$which" "$bytes" ph2 "phonehome-extract --threads 2 -o DIR FILE"
+  report "$which" "$bytes" pgo1 "phonehome-extract (PGO build) --threads 1"
+  report "$which" "$bytes" pgo2 "phonehome-extract (PGO build) --threads 2"
   if [ "$which" != corpus ]; then report "$which" "$bytes" ref "reference loop (examples/reference_loop)"; fi
   report "$which" "$bytes" ndpi "ndpiReader -i FILE -v 0"
   report "$which" "$bytes" tshark "tshark -q -z conv,tcp -z conv,udp -r FILE"
   echo "  ratios: 2 threads / cat $(ratio cat ph2)x, 1 thread / cat $(ratio cat ph1)x," \
     "vs ndpiReader $(ratio ndpi ph2)x, vs tshark conv $(ratio tshark ph2)x, 2 threads / 1 thread $(ratio ph1 ph2)x"
+  echo "  PGO build: 2 threads / cat $(ratio cat pgo2)x, 1 thread / cat $(ratio cat pgo1)x," \
+    "vs ndpiReader $(ratio ndpi pgo2)x, vs tshark conv $(ratio tshark pgo2)x, 2 threads / 1 thread $(ratio pgo1 pgo2)x"
   if [ "$which" != corpus ]; then
-    echo "  reference loop / cat $(ratio cat ref)x; 1 thread / reference loop $(ratio ref ph1)x," \
-      "2 threads / reference loop $(ratio ref ph2)x"
+    echo "  reference loop / cat $(ratio cat ref)x; 1 thread / reference loop $(ratio ref ph1)x" \
+      "(PGO $(ratio ref pgo1)x), 2 threads / reference loop $(ratio ref ph2)x (PGO $(ratio ref pgo2)x)"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$which" "pgo_ratio_to_cat_2_threads" "$(ratio cat pgo2)" "" "" >> "$results"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$which" "pgo_ratio_to_cat_1_thread" "$(ratio cat pgo1)" "" "" >> "$results"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$which" "pgo_ratio_2_threads_to_1_thread" \
+      "$(echo "scale=2; $(fastest pgo1) / $(fastest pgo2)" | bc -l)" "" "" >> "$results"
     printf '%s\t%s\t%s\t%s\t%s\n' "$which" "ratio_reference_loop_to_cat" "$(ratio cat ref)" "" "" >> "$results"
     printf '%s\t%s\t%s\t%s\t%s\n' "$which" "ratio_to_cat_2_threads" "$(ratio cat ph2)" "" "" >> "$results"
     printf '%s\t%s\t%s\t%s\t%s\n' "$which" "ratio_1_thread_to_ndpi" "$(ratio ndpi ph1)" "" "" >> "$results"
