@@ -216,23 +216,31 @@ impl Analyzer {
             self.sweep();
             self.next_sweep = self.clock.saturating_add(NS);
         }
-        let decoded = match shape {
-            Some(s) => Ok(s.packet(frame.data)),
-            None => decode(frame),
-        };
-        match &decoded {
-            Ok(p) => self.packet(p, frame.ts, u64::from(p.ip.total_len)),
-            Err(e) => {
-                let reason = match e {
-                    DecodeError::UnsupportedLink(lt) => format!("link type {lt}"),
-                    DecodeError::NotIp(k) => format!("not IP ({k:?})"),
-                    DecodeError::Truncated(w) => format!("truncated {w}"),
-                    DecodeError::Malformed(w) => format!("malformed {w}"),
-                    _ => "other".to_string(),
-                };
-                *self.counters.undecoded.entry(reason).or_default() += 1;
+        // Each arm hands its packet on where it was made: a `Result` built first and matched
+        // after cost two copies of the 168-byte packet per frame.
+        match shape {
+            Some(s) => {
+                let p = s.packet(frame.data);
+                self.packet(&p, frame.ts, u64::from(p.ip.total_len));
             }
+            None => match decode(frame) {
+                Ok(p) => self.packet(&p, frame.ts, u64::from(p.ip.total_len)),
+                Err(e) => self.undecodable(&e),
+            },
         }
+    }
+
+    /// Counts a frame that did not decode, by reason.
+    #[cold]
+    fn undecodable(&mut self, e: &DecodeError) {
+        let reason = match e {
+            DecodeError::UnsupportedLink(lt) => format!("link type {lt}"),
+            DecodeError::NotIp(k) => format!("not IP ({k:?})"),
+            DecodeError::Truncated(w) => format!("truncated {w}"),
+            DecodeError::Malformed(w) => format!("malformed {w}"),
+            _ => "other".to_string(),
+        };
+        *self.counters.undecoded.entry(reason).or_default() += 1;
     }
 
     fn packet(&mut self, p: &Packet<'_>, ts: Timestamp, ip_bytes: u64) {
