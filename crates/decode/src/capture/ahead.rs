@@ -157,6 +157,14 @@ impl CaptureReader {
             // later one was only skipped through); `next` lies in the current buffer.
             let mut retired = self.src.take_retired().into_iter();
             if let Some(buf) = retired.next() {
+                // Buffers and lists back from the consumer, looked for once a batch (a poll of
+                // the channel per frame left the reading thread less time to prepare frames).
+                for b in back.try_iter() {
+                    self.src.give_spare(b.buf);
+                    if spare.len() < 2 {
+                        spare.push((b.frames, b.prepared, b.scratch));
+                    }
+                }
                 let (mut next_frames, prepared, scratch) = spare.pop().unwrap_or_default();
                 next_frames.clear();
                 let batch = Batch {
@@ -171,12 +179,6 @@ impl CaptureReader {
             }
             for b in retired {
                 self.src.give_spare(b);
-            }
-            for b in back.try_iter() {
-                self.src.give_spare(b.buf);
-                if spare.len() < 2 {
-                    spare.push((b.frames, b.prepared, b.scratch));
-                }
             }
             match next {
                 Some(m) => frames.push(m),
