@@ -100,14 +100,28 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Result<Packet<'a>, DecodeError> {
 #[inline]
 pub fn decode_link(link_type: u16, data: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let l = link::network_layer(link_type, data)?;
-    let mut p = decode_network(l.kind, l.data, 0)?;
-    p.vlan = l.vlan;
-    p.src_mac = l.src_mac;
-    Ok(p)
+    let outer = Outer {
+        vlan: l.vlan,
+        src_mac: l.src_mac,
+    };
+    decode_network(l.kind, l.data, 0, outer)
+}
+
+/// What the link layer says of a packet, carried down so that the packet is built once, in
+/// place (a packet built and then amended cost a copy of its 168 bytes per layer).
+#[derive(Debug, Clone, Copy, Default)]
+struct Outer {
+    vlan: Option<u16>,
+    src_mac: Option<[u8; 6]>,
 }
 
 /// Decodes from the network layer down, removing tunnels.
-fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, DecodeError> {
+fn decode_network(
+    kind: NetKind,
+    data: &[u8],
+    depth: u8,
+    outer: Outer,
+) -> Result<Packet<'_>, DecodeError> {
     let (ip, rest) = match kind {
         NetKind::Ipv4 => ip::ipv4(data)?,
         NetKind::Ipv6 => ip::ipv6(data)?,
@@ -117,22 +131,21 @@ fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, D
     if whole && depth < MAX_TUNNELS {
         if let Some((tunnel, inner)) = tunnel_payload(&ip, rest) {
             // A tunnel whose inner packet does not decode is reported as the outer packet.
-            if let Ok(mut p) = inner.and_then(|(k, d)| decode_network(k, d, depth + 1)) {
+            if let Ok(mut p) = inner.and_then(|(k, d)| decode_network(k, d, depth + 1, outer)) {
                 p.tunnel.get_or_insert(tunnel);
                 return Ok(p);
             }
         }
     }
-    let first_fragment = ip.fragment.is_some_and(|f| f.offset == 0);
-    if first_fragment {
-        if let Ok(p) = decode_transport(ip, rest) {
+    if ip.fragment.is_some_and(|f| f.offset == 0) {
+        if let Ok(p) = first_fragment(ip, rest, outer) {
             return Ok(p);
         }
     }
     if ip.fragment.is_some() {
         return Ok(Packet {
-            vlan: None,
-            src_mac: None,
+            vlan: outer.vlan,
+            src_mac: outer.src_mac,
             ip,
             transport: Transport::Fragment,
             payload: rest,
@@ -141,7 +154,7 @@ fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, D
             tunnel: None,
         });
     }
-    decode_transport(ip, rest)
+    transport(ip, rest, outer)
 }
 
 /// Decodes the transport layer of an IP packet whose header is already parsed: `rest` is what
@@ -149,33 +162,33 @@ fn decode_network(kind: NetKind, data: &[u8], depth: u8) -> Result<Packet<'_>, D
 /// describing the whole datagram (`fragment: None`, `total_len` = header + reassembled bytes).
 #[inline]
 pub fn decode_transport(ip: IpHeader, rest: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    transport(ip, rest, Outer::default())
+}
+
+/// The transport layer of a first fragment, where it is whole enough to decode (out of line:
+/// the common path inlines [`transport`] once).
+#[inline(never)]
+fn first_fragment(ip: IpHeader, rest: &[u8], outer: Outer) -> Result<Packet<'_>, DecodeError> {
+    transport(ip, rest, outer)
+}
+
+/// [`decode_transport`] with what the link layer said; the packet is built in one expression.
+#[inline(always)]
+fn transport(ip: IpHeader, rest: &[u8], outer: Outer) -> Result<Packet<'_>, DecodeError> {
     let l4_len = ip.total_len.saturating_sub(ip.header_len);
-    let mut packet = Packet {
-        vlan: None,
-        src_mac: None,
-        ip,
-        transport: Transport::Other,
-        payload: &[],
-        payload_len: 0,
-        ip_payload: rest,
-        tunnel: None,
-    };
-    match ip.protocol {
+    let (transport, payload, payload_len) = match ip.protocol {
         6 => {
             let (h, payload) = tcp::tcp(rest)?;
-            packet.transport = Transport::Tcp(h);
-            packet.payload = payload;
-            packet.payload_len = l4_len.saturating_sub(u32::from(h.header_len));
+            let len = l4_len.saturating_sub(u32::from(h.header_len));
+            (Transport::Tcp(h), payload, len)
         }
         17 => {
             let (h, payload) = tcp::udp(rest)?;
-            packet.transport = Transport::Udp(h);
-            packet.payload = payload;
-            packet.payload_len = l4_len.saturating_sub(8);
+            (Transport::Udp(h), payload, l4_len.saturating_sub(8))
         }
         1 | 58 => {
             let b = rest.get(..2).ok_or(DecodeError::Truncated("ICMP header"))?;
-            packet.transport = if ip.protocol == 1 {
+            let t = if ip.protocol == 1 {
                 Transport::Icmp {
                     kind: b[0],
                     code: b[1],
@@ -186,15 +199,20 @@ pub fn decode_transport(ip: IpHeader, rest: &[u8]) -> Result<Packet<'_>, DecodeE
                     code: b[1],
                 }
             };
-            packet.payload = rest.get(4..).unwrap_or(&[]);
-            packet.payload_len = l4_len.saturating_sub(4);
+            (t, rest.get(4..).unwrap_or(&[]), l4_len.saturating_sub(4))
         }
-        _ => {
-            packet.payload = rest;
-            packet.payload_len = l4_len;
-        }
-    }
-    Ok(packet)
+        _ => (Transport::Other, rest, l4_len),
+    };
+    Ok(Packet {
+        vlan: outer.vlan,
+        src_mac: outer.src_mac,
+        ip,
+        transport,
+        payload,
+        payload_len,
+        ip_payload: rest,
+        tunnel: None,
+    })
 }
 
 type Inner<'a> = Result<(NetKind, &'a [u8]), DecodeError>;
