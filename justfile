@@ -14,11 +14,9 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
 
-# `just bench --check` also fails when the extractor fell more than 15% behind the committed
-# docs/bench-results.tsv.
-# Decoding beside `cat` and tshark, then the extractor beside tshark's conversation tables
-# and ndpiReader.
-# Benchmarks (docs/benchmarks.md): decoding, then the extractor beside cat, tshark, ndpiReader.
+# Benchmarks (docs/benchmarks.md): decoding, then the extractor (plain and PGO builds) beside
+# cat, the issue's yardstick loop, ndpiReader and tshark. `just bench --check` also fails when
+# the extractor fell more than 15% behind the committed docs/bench-results.tsv.
 bench *ARGS:
     bash scripts/bench-decode.sh
     bash scripts/bench-extract.sh {{ARGS}}
