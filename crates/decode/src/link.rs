@@ -106,6 +106,10 @@ fn address_family(af: u32) -> Option<NetKind> {
 /// Finds the network layer of a frame of link type `link_type`.
 #[inline]
 pub fn network_layer(link_type: u16, data: &[u8]) -> Result<NetworkLayer<'_>, DecodeError> {
+    // Ethernet, nearly every frame, inline; the rest (and PKTAP's recursion) out of line.
+    if link_type == linktype::ETHERNET {
+        return ethernet(data);
+    }
     network_layer_depth(link_type, data, 0)
 }
 

@@ -115,7 +115,9 @@ struct Outer {
     src_mac: Option<[u8; 6]>,
 }
 
-/// Decodes from the network layer down, removing tunnels.
+/// Decodes from the network layer down, removing tunnels. The common path (a whole packet, no
+/// tunnel) is inlined into its caller; tunnels (which recurse) and fragments are out of line.
+#[inline(always)]
 fn decode_network(
     kind: NetKind,
     data: &[u8],
@@ -127,34 +129,68 @@ fn decode_network(
         NetKind::Ipv6 => ip::ipv6(data)?,
         other => return Err(DecodeError::NotIp(other)),
     };
-    let whole = ip.fragment.is_none();
-    if whole && depth < MAX_TUNNELS {
-        if let Some((tunnel, inner)) = tunnel_payload(&ip, rest) {
-            // A tunnel whose inner packet does not decode is reported as the outer packet.
-            if let Ok(mut p) = inner.and_then(|(k, d)| decode_network(k, d, depth + 1, outer)) {
-                p.tunnel.get_or_insert(tunnel);
-                return Ok(p);
-            }
-        }
+    if ip.fragment.is_some() {
+        return fragment(ip, rest, outer);
     }
-    if ip.fragment.is_some_and(|f| f.offset == 0) {
-        if let Ok(p) = first_fragment(ip, rest, outer) {
+    if depth < MAX_TUNNELS && may_tunnel(&ip, rest) {
+        // A tunnel whose inner packet does not decode is reported as the outer packet.
+        if let Some(p) = tunnelled(&ip, rest, depth, outer) {
             return Ok(p);
         }
     }
-    if ip.fragment.is_some() {
-        return Ok(Packet {
-            vlan: outer.vlan,
-            src_mac: outer.src_mac,
-            ip,
-            transport: Transport::Fragment,
-            payload: rest,
-            payload_len: ip.total_len.saturating_sub(ip.header_len),
-            ip_payload: rest,
-            tunnel: None,
-        });
-    }
     transport(ip, rest, outer)
+}
+
+/// Whether [`tunnel_payload`] may find a tunnel: its protocols, or UDP to or from its ports.
+#[inline(always)]
+fn may_tunnel(ip: &IpHeader, rest: &[u8]) -> bool {
+    match ip.protocol {
+        4 | 41 | 47 => true,
+        17 => match rest.get(..4) {
+            Some(b) => {
+                let (sport, dport) = (
+                    u16::from_be_bytes([b[0], b[1]]),
+                    u16::from_be_bytes([b[2], b[3]]),
+                );
+                dport == VXLAN_PORT || dport == GTP_U_PORT || sport == GTP_U_PORT
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// The inner packet of a tunnel, marked with the outermost tunnel; `None` when there is no
+/// tunnel or its inner packet does not decode.
+#[inline(never)]
+fn tunnelled<'a>(ip: &IpHeader, rest: &'a [u8], depth: u8, outer: Outer) -> Option<Packet<'a>> {
+    let (tunnel, inner) = tunnel_payload(ip, rest)?;
+    let (k, d) = inner.ok()?;
+    let mut p = decode_network(k, d, depth + 1, outer).ok()?;
+    p.tunnel.get_or_insert(tunnel);
+    Some(p)
+}
+
+/// A fragment: a first fragment decodes as far as it is whole enough to; the others (and a
+/// first fragment too short for its transport header) carry no transport header.
+#[cold]
+#[inline(never)]
+fn fragment(ip: IpHeader, rest: &[u8], outer: Outer) -> Result<Packet<'_>, DecodeError> {
+    if ip.fragment.is_some_and(|f| f.offset == 0) {
+        if let Ok(p) = transport(ip, rest, outer) {
+            return Ok(p);
+        }
+    }
+    Ok(Packet {
+        vlan: outer.vlan,
+        src_mac: outer.src_mac,
+        ip,
+        transport: Transport::Fragment,
+        payload: rest,
+        payload_len: ip.total_len.saturating_sub(ip.header_len),
+        ip_payload: rest,
+        tunnel: None,
+    })
 }
 
 /// Decodes the transport layer of an IP packet whose header is already parsed: `rest` is what
@@ -163,13 +199,6 @@ fn decode_network(
 #[inline]
 pub fn decode_transport(ip: IpHeader, rest: &[u8]) -> Result<Packet<'_>, DecodeError> {
     transport(ip, rest, Outer::default())
-}
-
-/// The transport layer of a first fragment, where it is whole enough to decode (out of line:
-/// the common path inlines [`transport`] once).
-#[inline(never)]
-fn first_fragment(ip: IpHeader, rest: &[u8], outer: Outer) -> Result<Packet<'_>, DecodeError> {
-    transport(ip, rest, outer)
 }
 
 /// [`decode_transport`] with what the link layer said; the packet is built in one expression.

@@ -180,20 +180,22 @@ impl Analyzer {
         prepared: Option<Prepared>,
         text: &mut FactText,
     ) {
-        let Some(Prepared { shape, dns }) = prepared else {
-            self.feed_frame(frame, None);
-            return;
+        let (shape, dns) = match prepared {
+            Some(Prepared { shape, dns }) => (Some(shape), dns),
+            None => (None, None),
         };
-        if dns.is_none() {
-            self.feed_frame(frame, Some(shape));
-            return;
+        // One call of `feed_frame`, so that it is inlined here once.
+        if dns.is_some() {
+            self.rows.prepared = dns.and_then(|i| text.facts(i));
+            std::mem::swap(&mut self.rows.prepared_text, text);
         }
-        self.rows.prepared = dns.and_then(|i| text.facts(i));
-        std::mem::swap(&mut self.rows.prepared_text, text);
-        self.feed_frame(frame, Some(shape));
-        std::mem::swap(&mut self.rows.prepared_text, text);
-        // Unused when the datagram took another path (a QUIC-looking payload, a filtered frame).
-        self.rows.prepared = None;
+        self.feed_frame(frame, shape);
+        if dns.is_some() {
+            std::mem::swap(&mut self.rows.prepared_text, text);
+            // Unused when the datagram took another path (a QUIC-looking payload, a filtered
+            // frame).
+            self.rows.prepared = None;
+        }
     }
 
     /// One frame, decoded already when its `shape` is given.
@@ -243,35 +245,44 @@ impl Analyzer {
         *self.counters.undecoded.entry(reason).or_default() += 1;
     }
 
+    #[inline(always)]
     fn packet(&mut self, p: &Packet<'_>, ts: Timestamp, ip_bytes: u64) {
         if p.ip.fragment.is_some() {
-            let data = p.ip_payload;
-            let done = self.defrag.add(&p.ip, data, ts, p.vlan);
-            for partial in self.defrag.take_evicted() {
-                self.partial(partial);
-            }
-            if let Some(r) = done {
-                match decode_transport(r.header, &r.data) {
-                    Ok(mut whole) => {
-                        whole.vlan = r.vlan;
-                        whole.src_mac = p.src_mac;
-                        whole.tunnel = p.tunnel;
-                        self.flow_packet(&whole, ts, r.wire_ip_bytes);
-                    }
-                    Err(_) => {
-                        *self
-                            .counters
-                            .undecoded
-                            .entry("reassembled datagram undecodable".into())
-                            .or_default() += 1;
-                    }
-                }
-            }
+            self.fragment(p, ts);
             return;
         }
         self.flow_packet(p, ts, ip_bytes);
     }
 
+    /// A fragment: held until its datagram is whole, then that datagram goes on as a packet.
+    #[cold]
+    #[inline(never)]
+    fn fragment(&mut self, p: &Packet<'_>, ts: Timestamp) {
+        let data = p.ip_payload;
+        let done = self.defrag.add(&p.ip, data, ts, p.vlan);
+        for partial in self.defrag.take_evicted() {
+            self.partial(partial);
+        }
+        if let Some(r) = done {
+            match decode_transport(r.header, &r.data) {
+                Ok(mut whole) => {
+                    whole.vlan = r.vlan;
+                    whole.src_mac = p.src_mac;
+                    whole.tunnel = p.tunnel;
+                    self.flow_packet(&whole, ts, r.wire_ip_bytes);
+                }
+                Err(_) => {
+                    *self
+                        .counters
+                        .undecoded
+                        .entry("reassembled datagram undecodable".into())
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
     fn flow_packet(&mut self, p: &Packet<'_>, ts: Timestamp, ip_bytes: u64) {
         self.counters.packets += 1;
         let now = ts.as_nanos();
@@ -306,6 +317,25 @@ impl Analyzer {
                 self.finish(f);
             }
         }
+        self.start_flow(key, p, (src, dst), ts, ip_bytes, syn_only);
+    }
+
+    /// The first packet of a flow (out of line: one packet in hundreds on bulk traffic).
+    #[inline(never)]
+    fn start_flow(
+        &mut self,
+        key: FlowKey,
+        p: &Packet<'_>,
+        (src, dst): (Endpoint, Endpoint),
+        ts: Timestamp,
+        ip_bytes: u64,
+        syn_only: bool,
+    ) {
+        let now = ts.as_nanos();
+        let tcp = match p.transport {
+            Transport::Tcp(h) => Some(h),
+            _ => None,
+        };
         if self.live.len() >= self.cfg.max_live_flows {
             self.shed();
         }

@@ -26,6 +26,7 @@ pub struct FlowKey {
 
 impl FlowKey {
     /// The key of a packet from `src` to `dst`.
+    #[inline]
     pub fn new(proto: u8, src: Endpoint, dst: Endpoint, vlan: Option<u16>) -> FlowKey {
         let (lo, hi) = if src <= dst { (src, dst) } else { (dst, src) };
         FlowKey {

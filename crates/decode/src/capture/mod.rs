@@ -364,12 +364,14 @@ impl CaptureReader {
     /// The next frame, or `None` at the end of the capture (clean or not: see [`warnings`]).
     ///
     /// [`warnings`]: CaptureReader::warnings
+    #[inline(always)]
     pub fn next_frame(&mut self) -> Option<Frame<'_>> {
         let m = self.next_meta()?;
         Some(m.frame(self.src.buffer()))
     }
 
     /// Finds the next frame and says where its bytes lie in [`Source::buffer`].
+    #[inline(always)]
     fn next_meta(&mut self) -> Option<FrameMeta> {
         if self.pending > 0 {
             self.src.consume(self.pending);
