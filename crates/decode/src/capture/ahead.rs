@@ -125,11 +125,15 @@ impl CaptureReader {
                     prepared,
                     scratch,
                 } = &mut batch;
-                let mut made = prepared.drain(..);
-                for m in frames.iter() {
-                    f(&m.frame(buf), made.next().flatten(), scratch);
+                // The prepared frames (a prefix of the batch), then the rest: a loop that moved an
+                // `Option` of a prepared frame out per frame copied it for every frame.
+                let (ready, rest) = frames.split_at(prepared.len().min(frames.len()));
+                for (m, made) in ready.iter().zip(prepared.drain(..)) {
+                    f(&m.frame(buf), made, scratch);
                 }
-                drop(made);
+                for m in rest {
+                    f(&m.frame(buf), None, scratch);
+                }
                 // The reader may have finished: a batch that cannot go back is just dropped.
                 let _ = back_tx.send(batch);
             }
