@@ -235,10 +235,10 @@ impl Source {
                 buf,
                 start,
                 end,
+                base,
                 eof,
                 handoff,
                 shared,
-                ..
             } => {
                 if let (Some(sh), Some(h)) = (shared.as_deref(), handoff.as_mut()) {
                     let mut window = Window {
@@ -283,9 +283,21 @@ impl Source {
                     } else {
                         if *start > 0 {
                             // Compact, then grow to hold `want` bytes plus a chunk of read-ahead.
-                            buf.copy_within(*start..*end, 0);
-                            *end -= *start;
-                            *start = 0;
+                            // The tail goes where each byte's address has its file offset's
+                            // place within a page, so that `read()` copies whole pages to whole
+                            // pages (measured: unaligned copies cost the kernel more time).
+                            let tail = *end - *start;
+                            let mut at = page_phase(buf.as_ptr(), *base);
+                            if at + tail > buf.len() {
+                                // No room to shift a tail nearly as long as the buffer: to the
+                                // front, which always fits.
+                                at = 0;
+                            }
+                            if *start != at {
+                                buf.copy_within(*start..*end, at);
+                            }
+                            *start = at;
+                            *end = at + tail;
                         }
                         let need = want.max(*end + READ_CHUNK);
                         if buf.len() < need {
@@ -327,6 +339,13 @@ impl Source {
     pub(crate) fn at_end(&mut self) -> io::Result<bool> {
         Ok(!self.fill(1)?)
     }
+}
+
+/// Where in a buffer at `ptr` the byte at file offset `offset` goes for its address to have
+/// the offset's place within a 4 KiB page.
+fn page_phase(ptr: *const u8, offset: u64) -> usize {
+    const PAGE: usize = 4096;
+    (offset as usize).wrapping_sub(ptr as usize) % PAGE
 }
 
 /// The parts of a stream that [`Window::fill_shared`] changes.
@@ -425,6 +444,31 @@ mod tests {
         assert!(!s.fill(2000).unwrap());
         assert_eq!(s.window(), &data[4007..]);
         assert_eq!(s.offset(), 4007);
+    }
+
+    /// Compaction puts the unconsumed tail where its addresses match its file offsets within a
+    /// page, and to the front when that would not fit (a record nearly as long as the buffer,
+    /// consumed from a few bytes in); the bytes come out the same either way.
+    #[test]
+    fn compaction_keeps_the_bytes_whatever_the_tail() {
+        let data: Vec<u8> = (0..3 * READ_CHUNK + 777).map(|i| (i % 251) as u8).collect();
+        for (first, want) in [
+            (3, READ_CHUNK + 5000),
+            (5000, 10),
+            (READ_CHUNK - 1, 2 * READ_CHUNK),
+            (1, READ_CHUNK),
+        ] {
+            let mut s = Source::stream(vec![], Box::new(io::Cursor::new(data.clone())));
+            assert!(s.fill(READ_CHUNK).unwrap());
+            s.consume(first);
+            assert!(s.fill(want).unwrap());
+            assert_eq!(&s.window()[..want], &data[first..first + want]);
+            s.consume(want);
+            let at = first + want;
+            assert_eq!(s.offset(), at as u64);
+            assert!(!s.fill(data.len()).unwrap());
+            assert_eq!(s.window(), &data[at..]);
+        }
     }
 
     /// A file that grows while it is read in shared chunks (tcpdump still writing): the end
