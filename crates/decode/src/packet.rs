@@ -115,8 +115,7 @@ struct Outer {
     src_mac: Option<[u8; 6]>,
 }
 
-/// Decodes from the network layer down, removing tunnels. The common path (a whole packet, no
-/// tunnel) is inlined into its caller; tunnels (which recurse) and fragments are out of line.
+/// Decodes from the network layer down, removing tunnels.
 #[inline(always)]
 fn decode_network(
     kind: NetKind,
@@ -124,11 +123,33 @@ fn decode_network(
     depth: u8,
     outer: Outer,
 ) -> Result<Packet<'_>, DecodeError> {
-    let (ip, rest) = match kind {
-        NetKind::Ipv4 => ip::ipv4(data)?,
-        NetKind::Ipv6 => ip::ipv6(data)?,
-        other => return Err(DecodeError::NotIp(other)),
-    };
+    match kind {
+        NetKind::Ipv4 => ipv4_packet(data, depth, outer),
+        NetKind::Ipv6 => ipv6_packet(data, depth, outer),
+        other => Err(DecodeError::NotIp(other)),
+    }
+}
+
+/// An IPv4 packet down to its transport layer. One function per IP version, with the header's
+/// parser inlined, so that the packet is built where it is returned (a header parsed in one
+/// function and moved into the packet in another cost two copies of it per frame).
+#[inline(never)]
+fn ipv4_packet(data: &[u8], depth: u8, outer: Outer) -> Result<Packet<'_>, DecodeError> {
+    let (ip, rest) = ip::ipv4(data)?;
+    from_ip(ip, rest, depth, outer)
+}
+
+/// An IPv6 packet down to its transport layer (see [`ipv4_packet`]).
+#[inline(never)]
+fn ipv6_packet(data: &[u8], depth: u8, outer: Outer) -> Result<Packet<'_>, DecodeError> {
+    let (ip, rest) = ip::ipv6(data)?;
+    from_ip(ip, rest, depth, outer)
+}
+
+/// The packet above a parsed IP header: the common path (a whole packet, no tunnel) inline;
+/// tunnels (which recurse) and fragments out of line.
+#[inline(always)]
+fn from_ip(ip: IpHeader, rest: &[u8], depth: u8, outer: Outer) -> Result<Packet<'_>, DecodeError> {
     if ip.fragment.is_some() {
         return fragment(ip, rest, outer);
     }
