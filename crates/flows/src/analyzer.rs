@@ -204,8 +204,14 @@ impl Analyzer {
         let first = *self.first_in_file.get_or_insert(now);
         // The capture's span covers every frame, filtered or not, so that rel_s counts from the
         // capture's first packet whatever --since says.
-        self.first_ts = Some(self.first_ts.map_or(frame.ts, |t| t.min(frame.ts)));
-        self.last_ts = Some(self.last_ts.map_or(frame.ts, |t| t.max(frame.ts)));
+        match &mut self.first_ts {
+            Some(t) if *t <= frame.ts => {}
+            t => *t = Some(frame.ts),
+        }
+        match &mut self.last_ts {
+            Some(t) if *t >= frame.ts => {}
+            t => *t = Some(frame.ts),
+        }
         let rel = now.saturating_sub(first);
         if self.cfg.since_s.is_some_and(|s| rel < ns(s))
             || self.cfg.until_s.is_some_and(|u| rel > ns(u))
