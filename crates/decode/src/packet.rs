@@ -379,4 +379,75 @@ mod tests {
             None
         );
     }
+
+    /// An IPv4 packet from 10.0.0.`src` to 10.0.0.`dst` carrying `payload` as `proto`.
+    fn ipv4(proto: u8, src: u8, dst: u8, payload: &[u8]) -> Vec<u8> {
+        let total = (20 + payload.len()) as u16;
+        let mut v = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0];
+        v[2..4].copy_from_slice(&total.to_be_bytes());
+        v.extend_from_slice(&[10, 0, 0, src, 10, 0, 0, dst]);
+        v.extend_from_slice(payload);
+        v
+    }
+
+    /// A UDP datagram from `sport` to `dport` carrying `payload`.
+    fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&sport.to_be_bytes());
+        v.extend_from_slice(&dport.to_be_bytes());
+        v.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+        v.extend_from_slice(&[0, 0]);
+        v.extend_from_slice(payload);
+        v
+    }
+
+    /// `ip` in an Ethernet frame.
+    fn ethernet(ip: &[u8]) -> Vec<u8> {
+        let mut v = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        v.extend_from_slice(ip);
+        v
+    }
+
+    /// Every tunnel is removed on the inline path's guard (`may_tunnel`) as by `tunnel_payload`,
+    /// and UDP beside the tunnels' ports is left alone.
+    #[test]
+    fn tunnels_are_removed_and_near_misses_are_not() {
+        let inner = ipv4(17, 1, 2, &udp(1111, 53, b"query"));
+        let mut gtp = vec![0x30, 0xff, 0, inner.len() as u8, 0, 0, 0, 1];
+        gtp.extend_from_slice(&inner);
+        let mut vxlan = vec![0x08, 0, 0, 0, 0, 0, 1, 0];
+        vxlan.extend_from_slice(&ethernet(&inner));
+        let mut gre = vec![0, 0, 0x08, 0x00];
+        gre.extend_from_slice(&inner);
+        let cases = [
+            (ipv4(4, 7, 8, &inner), Some(Tunnel::IpInIp)),
+            (ipv4(47, 7, 8, &gre), Some(Tunnel::Gre)),
+            (
+                ipv4(17, 7, 8, &udp(40000, VXLAN_PORT, &vxlan)),
+                Some(Tunnel::Vxlan),
+            ),
+            (
+                ipv4(17, 7, 8, &udp(40000, GTP_U_PORT, &gtp)),
+                Some(Tunnel::GtpU),
+            ),
+            (
+                ipv4(17, 7, 8, &udp(GTP_U_PORT, 40000, &gtp)),
+                Some(Tunnel::GtpU),
+            ),
+            (ipv4(17, 7, 8, &udp(40000, VXLAN_PORT + 1, &vxlan)), None),
+            (ipv4(17, 7, 8, &udp(40000, GTP_U_PORT + 1, &gtp)), None),
+        ];
+        for (i, (outer, tunnel)) in cases.iter().enumerate() {
+            let frame = ethernet(outer);
+            let p = decode_link(1, &frame).expect("decodes");
+            assert_eq!(p.tunnel, *tunnel, "case {i}");
+            if tunnel.is_some() {
+                assert_eq!(p.ip.src, std::net::Ipv4Addr::new(10, 0, 0, 1), "case {i}");
+                assert_eq!(p.ports(), (1111, 53), "case {i}");
+                assert_eq!(p.payload, b"query", "case {i}");
+            } else {
+                assert_eq!(p.ip.src, std::net::Ipv4Addr::new(10, 0, 0, 7), "case {i}");
+            }
+        }
+    }
 }

@@ -285,7 +285,7 @@ impl Source {
                             // Compact, then grow to hold `want` bytes plus a chunk of read-ahead.
                             // The tail goes where each byte's address has its file offset's
                             // place within a page, so that `read()` copies whole pages to whole
-                            // pages (measured: unaligned copies cost the kernel more time).
+                            // pages (measured: about 2% less time on one thread).
                             let tail = *end - *start;
                             let mut at = page_phase(buf.as_ptr(), *base);
                             if at + tail > buf.len() {
