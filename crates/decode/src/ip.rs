@@ -55,6 +55,7 @@ pub struct IpHeader {
 const MAX_EXT_HEADERS: usize = 16;
 
 /// Parses an IPv4 header; returns it and the captured bytes after it (within the total length).
+/// Always inlined: the decoder's per-version function builds the packet around it in place.
 #[inline(always)]
 pub fn ipv4(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
     let p = Ipv4Packet::new(data).ok_or(DecodeError::Truncated("IPv4 header"))?;
@@ -107,7 +108,7 @@ pub fn ipv4(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
 }
 
 /// Parses an IPv6 header and its extension headers; returns it and the captured bytes of the
-/// upper-layer header and payload.
+/// upper-layer header and payload. Always inlined, as [`ipv4`] is.
 #[inline(always)]
 pub fn ipv6(data: &[u8]) -> Result<(IpHeader, &[u8]), DecodeError> {
     let p = Ipv6Packet::new(data).ok_or(DecodeError::Truncated("IPv6 header"))?;
